@@ -1,0 +1,1 @@
+"""Wiring only: settings read from the environment, URLs, WSGI/ASGI entry points."""

@@ -1,0 +1,1 @@
+"""The record: sources, records, persons, incidents, violations, detentions, cases, vocabularies."""

@@ -1,0 +1,1 @@
+"""Pure-Python domain layer: values and algorithms that never import Django."""

@@ -1,0 +1,14 @@
+"""Shared fixtures. Data is built through services so that the audit trail is exercised."""
+
+from __future__ import annotations
+
+import pytest
+
+from testigo.audit.context import acting_as
+
+
+@pytest.fixture
+def actor():
+    """Run the test body as a named actor, as a command or web request would."""
+    with acting_as("test:actor"):
+        yield "test:actor"
