@@ -153,7 +153,8 @@ def audit_verify(*, using: str = "default", chunk_size: int = 20_000) -> VerifyR
     )
 
     def rows() -> Iterable[tuple[Any, ...]]:
-        with connection.cursor() as cursor:
+        # A server-side cursor on PostgreSQL, so memory stays flat over millions of entries.
+        with connection.chunked_cursor() as cursor:
             # Ordered by seq, not by id: a reordering shows up as a seq or prev_hash mismatch.
             cursor.execute(f"SELECT {columns} FROM {table} ORDER BY seq")  # noqa: S608
             while True:
