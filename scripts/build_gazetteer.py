@@ -42,7 +42,13 @@ SOURCE_SHA256 = "add1180a1f7fcf124fb2bf275f58e85b6bc7b3c58f479ec9c4eafbfc67ca0f4
 # (formerly Vargas), 25 Dependencias Federales. The municipality counts come from DOMAIN.md §3.3
 # and are checked against the data.
 STATES: dict[str, tuple[str, str, str, tuple[str, ...], int]] = {
-    "Distrito Capital": ("Distrito Capital", "VE-A", "01", ("Caracas", "DC", "Distrito Federal"), 1),
+    "Distrito Capital": (
+        "Distrito Capital",
+        "VE-A",
+        "01",
+        ("Caracas", "DC", "Distrito Federal"),
+        1,
+    ),
     "Amazonas": ("Amazonas", "VE-Z", "02", (), 7),
     "Anzoátegui": ("Anzoátegui", "VE-B", "03", (), 21),
     "Apure": ("Apure", "VE-C", "04", (), 7),
@@ -231,7 +237,7 @@ def build(source: list[dict[str, Any]]) -> dict[str, Any]:
             "generated_by": "scripts/build_gazetteer.py",
             "source": "jobsamuel/venezuela-js@75503be (MIT); see README.md",
             "source_sha256": SOURCE_SHA256,
-            "codes": "states: ISO 3166-2; municipalities and parishes: internal slugs, not official",
+            "codes": "states: ISO 3166-2; municipalities, parishes: internal slugs, not official",
         },
         "places": places,
     }
@@ -243,7 +249,11 @@ def render(document: dict[str, Any]) -> str:
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
-    lines = ["{", f' "country": {dump(document["country"])},', f' "meta": {dump(document["meta"])},']
+    lines = [
+        "{",
+        f' "country": {dump(document["country"])},',
+        f' "meta": {dump(document["meta"])},',
+    ]
     lines.append(' "places": [')
     rows = [f"  {dump(place)}" for place in document["places"]]
     lines.append(",\n".join(rows))

@@ -50,10 +50,19 @@ class CountryPack:
                 name=p["name"],
                 level=p["level"],
                 parent_code=p.get("parent"),
-                aliases=tuple(p.get("aliases") or ()),
+                aliases=_place_aliases(p),
             )
             for p in self.places
         ]
+
+
+def _place_aliases(place: dict[str, Any]) -> tuple[str, ...]:
+    """A municipality's capital is also how sources name it ("Barquisimeto" for Iribarren)."""
+    aliases = list(place.get("aliases") or ())
+    capital = (place.get("attributes") or {}).get("capital")
+    if place.get("level") == "municipality" and capital and capital not in aliases:
+        aliases.append(capital)
+    return tuple(aliases)
 
 
 def builtin_pack_dir(code: str) -> Path:

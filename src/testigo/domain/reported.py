@@ -90,6 +90,7 @@ for _field, _names in {
     ],
     "facility": [
         "centro de reclusion",
+        "centro reclusion",
         "lugar de reclusion",
         "centro de detencion",
         "detention facility",
@@ -120,10 +121,13 @@ STATUS_VALUES = {
     "died in custody": "died_in_custody",
 }  # fmt: skip
 
+#: Status words that say the person is not in detention at all (e.g. killed): no status, no problem.
+NOT_A_DETENTION_STATUS = {"fallecido", "fallecida", "asesinado", "asesinada", "deceased", "killed"}
+
 
 def canonical_field(header: str) -> str | None:
     """The field a column header stands for, or ``None`` when it is not recognised."""
-    return HEADER_ALIASES.get(fold(header))
+    return HEADER_ALIASES.get(fold(header.replace("_", " ")))
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,8 @@ class ReportedContext:
     def _resolve_place(self, state: str, municipality: str, parish: str) -> str | None:
         code: str | None = None
         if state:
-            match = self.gazetteer.resolve(state, level="state")
+            # Few, distinct state names: a looser threshold still cannot pick the wrong one.
+            match = self.gazetteer.resolve(state, level="state", min_score=70)
             code = match.place.code if match else None
         for text, level in ((municipality, "municipality"), (parish, "parish")):
             if not text:
@@ -265,7 +270,7 @@ def normalise_reported(row: Mapping[str, str], context: ReportedContext) -> Repo
             if code is None:
                 problem(name, "no matching term")
 
-    if "status" in values:
+    if "status" in values and fold(values["status"]) not in NOT_A_DETENTION_STATUS:
         out.detention_status = STATUS_VALUES.get(fold(values["status"]), "")
         if not out.detention_status:
             problem("status", "not a recognised detention status")
