@@ -5,35 +5,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0001_initial'),
+        ("core", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DemoDataset',
+            name="DemoDataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seed', models.BigIntegerField()),
-                ('n_records', models.PositiveIntegerField()),
-                ('loaded_at', models.DateTimeField(auto_now_add=True)),
-                ('summary', models.JSONField(default=dict)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seed", models.BigIntegerField()),
+                ("n_records", models.PositiveIntegerField()),
+                ("loaded_at", models.DateTimeField(auto_now_add=True)),
+                ("summary", models.JSONField(default=dict)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('seed', 'n_records'), name='demo_dataset_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("seed", "n_records"), name="demo_dataset_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TruthLink',
+            name="TruthLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('true_person_key', models.CharField(db_index=True, max_length=32)),
-                ('event_key', models.CharField(blank=True, max_length=32)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='truth', to='demo.demodataset')),
-                ('record', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='demo_truth', to='core.record')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("true_person_key", models.CharField(db_index=True, max_length=32)),
+                ("event_key", models.CharField(blank=True, max_length=32)),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="truth",
+                        to="demo.demodataset",
+                    ),
+                ),
+                (
+                    "record",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="demo_truth",
+                        to="core.record",
+                    ),
+                ),
             ],
         ),
     ]
