@@ -191,3 +191,23 @@ def test_the_verify_command_exits_1_naming_the_entry(capsys):
         call_command("audit", "verify")
     assert exit_info.value.code == 1
     assert "entry 2" in capsys.readouterr().err
+
+
+def test_an_entry_forged_beyond_the_head_is_caught():
+    with acting_as("test"):
+        Source.objects.create(name="A", kind="media")
+    last = AuditEntry.objects.order_by("-seq").first()
+    AuditEntry.objects.create(
+        seq=last.seq + 1,
+        recorded_at=last.recorded_at,
+        actor="forger",
+        action="create",
+        object_type="core.source",
+        object_id="99",
+        before="",
+        after="{}",
+        prev_hash=last.entry_hash,
+        entry_hash="0" * 64,
+    )
+    result = audit_verify()
+    assert result.broken is not None and result.broken.seq == last.seq + 1
