@@ -1,8 +1,11 @@
-"""URL map. Staff pages require a login; the admin is for superusers."""
+"""URL map. Staff pages require a login; the Django admin is for superusers."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
+    path("", include("testigo.core.urls")),
+    path("accounts/", include("testigo.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,8 @@ carry their precision (:class:`~testigo.core.fields.PartialDateField`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from testigo.core.base import TestigoModel
 from testigo.core.fields import PartialDateField
+from testigo.domain.search import search_text
 
 
 class Translated(models.Model):
@@ -238,9 +241,11 @@ class Person(TestigoModel):
     provenance = models.JSONField(
         _("provenance of reconciled fields"), default=dict, blank=True
     )  # field name → record id it was taken from
+    search_text = models.TextField(editable=False, blank=True)
 
     class Meta:
         ordering = ["pseudonym_code"]
+        permissions = [("reveal_identity", "Can reveal protected identities (cleared)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(pseudonym_code__regex=r"^[A-Z]{1,3}-[0-9]{5,}$"),
@@ -250,6 +255,14 @@ class Person(TestigoModel):
 
     def __str__(self) -> str:
         return self.pseudonym_code
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = search_text(
+            self.given_names, self.surnames, self.national_id, self.pseudonym_code
+        )
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -304,6 +317,7 @@ class Record(TestigoModel):
         Person, null=True, blank=True, on_delete=models.PROTECT, related_name="records"
     )
     link_confidence = models.FloatField(null=True, blank=True)
+    search_text = models.TextField(editable=False, blank=True)
 
     class Meta:
         ordering = ["source_id", "source_row", "id"]
@@ -324,6 +338,16 @@ class Record(TestigoModel):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.external_key} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def refresh_search_text(self) -> None:
+        """Recompute the search key (bulk writers call this before ``bulk_create``)."""
+        self.search_text = search_text(self.given_names, self.surnames, self.national_id)
 
 
 # ---------------------------------------------------------------------------- what happened

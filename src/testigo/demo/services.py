@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from tqdm import tqdm
 
@@ -31,6 +31,8 @@ from testigo.domain.reported import normalise_reported
 
 DEMO_PACK = "ve"
 ROLES = ("administrator", "analyst", "documenter", "lawyer", "viewer")
+#: Demo users allowed to reveal protected identities (the viewer is not).
+CLEARED_ROLES = ("administrator", "analyst", "documenter", "lawyer")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ def demo_load(
                     problems=[p.__dict__ for p in fields.problems],
                 )
             )
+        for record in records:
+            record.refresh_search_text()
         Record.objects.bulk_create(records, batch_size=2000)
         audit_record_created(records, actor="system:demo")
         TruthLink.objects.bulk_create(
@@ -156,6 +160,12 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
                 user.save()
                 known[username] = (role, username, password)
             user.groups.add(group)
+            if role in CLEARED_ROLES:
+                user.user_permissions.add(
+                    Permission.objects.get(
+                        codename="reveal_identity", content_type__app_label="core"
+                    )
+                )
             logins.append(known[username])
     text = "".join("\t".join(login) + "\n" for login in logins)
     logins_path.touch(mode=0o600, exist_ok=True)

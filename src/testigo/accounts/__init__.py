@@ -1,0 +1,1 @@
+"""Staff accounts: login, roles, the permission matrix, per-case compartments."""

@@ -1,0 +1,1 @@
+"""The look of the staff pages: base template, styles, vendored htmx, template helpers."""
