@@ -12,3 +12,13 @@ def actor():
     """Run the test body as a named actor, as a command or web request would."""
     with acting_as("test:actor"):
         yield "test:actor"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login throttling lives in the cache: no test inherits another's failed attempts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
