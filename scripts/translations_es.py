@@ -120,6 +120,8 @@ SPANISH = {
     "closed": "cerrado",
     "reference": "referencia",
     "Country packs": "Paquetes de país",
+    "around %(date)s": "hacia %(date)s",
+    "History": "Historial",
     "Accounts": "Cuentas",
     "Too many failed attempts. Wait a minute and try again.": "Demasiados intentos fallidos. Espere un minuto y vuelva a intentarlo.",
     "administrator": "administrador/a",

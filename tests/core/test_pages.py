@@ -97,8 +97,8 @@ def test_the_person_page_shows_each_source_side_by_side_and_marks_disagreement(c
     page = client.get(f"/persons/{victim.pk}/").content.decode()
     for source in ("NGO list", "Lawyer dossier", "Media"):
         assert source in page
-    assert 'class="differs">1990-03-04' in page  # the birth dates disagree
-    assert "2024-08" in page  # the timeline
+    assert 'class="differs">4 de marzo de 1990' in page  # the birth dates disagree
+    assert "agosto de 2024" in page  # the timeline, in the default language
 
 
 def test_correcting_a_violation_is_audited_with_the_user(client, victim):

@@ -33,11 +33,23 @@ from testigo.core.models import (
     VocabularyTerm,
 )
 from testigo.core.services import person_next_pseudonym
+from testigo.ui.formatting import partial_date_display as show_date
 
 
 def _audit_read(request: HttpRequest, obj: Model) -> None:
     """Sensitive reads are logged like changes."""
     audit_record(action="read", object_type=object_type_of(obj), object_id=str(obj.pk))
+
+
+def _history(request: HttpRequest, obj: Model) -> list[AuditEntry]:
+    """The object's changes, newest first, for those who edit or audit (not bare readers)."""
+    if not (can(request.user, Capability.EDIT_RECORD) or can(request.user, Capability.VIEW_AUDIT)):
+        return []
+    return list(
+        AuditEntry.objects.filter(object_type=object_type_of(obj), object_id=str(obj.pk))
+        .exclude(action="read")
+        .order_by("-seq")[:20]
+    )
 
 
 def _can_edit(request: HttpRequest) -> bool:
@@ -112,7 +124,7 @@ PERSONS = Listing(
         Column(gettext_lazy("Person"), lambda p, who: who.person_label(p), link=True),
         Column(gettext_lazy("role"), lambda p, who: p.get_role_display()),
         Column(gettext_lazy("sex"), lambda p, who: p.get_sex_display()),
-        Column(gettext_lazy("birth date"), lambda p, who: p.birth_date),
+        Column(gettext_lazy("birth date"), lambda p, who: show_date(p.birth_date)),
     ],
     detail_url="core:person_detail",
     filter_form=PersonFilter,
@@ -151,6 +163,8 @@ def _record_value(record: Record, name: str) -> str:
         return record.get_sex_display() if value else ""
     if name == "detention_status":
         return record.get_detention_status_display() if value else ""
+    if name in {"birth_date", "event_date"}:
+        return show_date(value)
     return "" if value is None else str(value)
 
 
@@ -185,6 +199,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             )
         )
     events.sort(key=lambda e: (e[0] is None, e[0].start if e[0] else None))
+    events = [(show_date(when), what, where) for when, what, where in events]
     return render(
         request,
         "core/person_detail.html",
@@ -198,6 +213,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": events,
             "violations": person.violations.select_related("act_type"),
             "can_edit": _can_edit(request),
+            "history": _history(request, person),
         },
     )
 
@@ -258,7 +274,7 @@ RECORDS = Listing(
         Column(gettext_lazy("Record"), lambda r, who: who.record_label(r), link=True),
         Column(gettext_lazy("source"), lambda r, who: r.source.name),
         Column(gettext_lazy("act type"), lambda r, who: r.act_type.label if r.act_type else ""),
-        Column(gettext_lazy("date of the event"), lambda r, who: r.event_date),
+        Column(gettext_lazy("date of the event"), lambda r, who: show_date(r.event_date)),
         Column(gettext_lazy("place"), lambda r, who: r.place.name if r.place else ""),
         Column(gettext_lazy("Person"), lambda r, who: r.person.pseudonym_code if r.person else "—"),
     ],
@@ -297,6 +313,7 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "raw": raw,
             "fields": fields,
             "can_edit": _can_edit(request) and show,
+            "history": _history(request, record),
             "versions": Record.all_objects.filter(
                 source=record.source, external_key=record.external_key
             ).order_by("version"),
@@ -349,7 +366,7 @@ VIOLATIONS = Listing(
         Column("#", lambda v, who: v.pk, link=True),
         Column(gettext_lazy("victim"), lambda v, who: who.person_label(v.victim)),
         Column(gettext_lazy("act type"), lambda v, who: v.act_type.label),
-        Column(gettext_lazy("date"), lambda v, who: v.date),
+        Column(gettext_lazy("date"), lambda v, who: show_date(v.date)),
         Column(gettext_lazy("place"), lambda v, who: v.place.name if v.place else ""),
         Column(gettext_lazy("status"), lambda v, who: v.get_status_display()),
     ],
@@ -385,7 +402,7 @@ DETENTIONS = Listing(
     columns=[
         Column("#", lambda d, who: d.pk, link=True),
         Column(gettext_lazy("detained person"), lambda d, who: who.person_label(d.person)),
-        Column(gettext_lazy("arrest date"), lambda d, who: d.start),
+        Column(gettext_lazy("arrest date"), lambda d, who: show_date(d.start)),
         Column(gettext_lazy("facility"), lambda d, who: d.facility.name if d.facility else ""),
         Column(gettext_lazy("status"), lambda d, who: d.get_status_display()),
     ],
@@ -401,7 +418,7 @@ INCIDENTS = Listing(
     queryset=lambda request: selectors.incidents_visible_to(request.user),
     columns=[
         Column(gettext_lazy("title"), lambda i, who: i.title, link=True),
-        Column(gettext_lazy("date"), lambda i, who: i.date),
+        Column(gettext_lazy("date"), lambda i, who: show_date(i.date)),
         Column(gettext_lazy("place"), lambda i, who: i.place.name if i.place else ""),
     ],
     detail_url="core:incident_detail",
@@ -419,7 +436,7 @@ SOURCES = Listing(
         Column(gettext_lazy("kind"), lambda s, who: s.get_kind_display()),
         Column(gettext_lazy("reliability"), lambda s, who: s.reliability),
         Column(gettext_lazy("credibility"), lambda s, who: s.credibility),
-        Column(gettext_lazy("date obtained"), lambda s, who: s.obtained),
+        Column(gettext_lazy("date obtained"), lambda s, who: show_date(s.obtained)),
     ],
     detail_url="core:source_detail",
     apply_filters=_simple_filters("name", "description"),
@@ -476,7 +493,14 @@ def _detail(
     return render(
         request,
         "core/detail.html",
-        {"object": obj, "title": title, "fields": fields, "edit_url": edit_url, **(extra or {})},
+        {
+            "object": obj,
+            "title": title,
+            "fields": fields,
+            "edit_url": edit_url,
+            "history": _history(request, obj),
+            **(extra or {}),
+        },
     )
 
 
@@ -489,7 +513,7 @@ def violation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     fields = [
         (_("victim"), who.person_label(v.victim)),
         (_("act type"), f"{v.act_type.label} — {_('Rome Statute')} {v.act_type.rome_statute}"),
-        (_("date"), v.date),
+        (_("date"), show_date(v.date)),
         (_("place"), v.place),
         (_("alleged perpetrator"), ", ".join(str(b) for b in v.perpetrator_bodies.all())),
         (_("status"), v.get_status_display()),
@@ -507,8 +531,8 @@ def detention_detail(request: HttpRequest, pk: int) -> HttpResponse:
     low_high = d.duration_days()
     fields = [
         (_("detained person"), who.person_label(d.person)),
-        (_("arrest date"), d.start),
-        (_("release or end date"), d.end),
+        (_("arrest date"), show_date(d.start)),
+        (_("release or end date"), show_date(d.end)),
         (_("place"), d.arrest_place),
         (_("alleged perpetrator"), d.detaining_body),
         (_("facility"), d.facility),
@@ -525,7 +549,7 @@ def detention_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     i = get_object_or_404(selectors.incidents_visible_to(request.user), pk=pk)
     fields = [
-        (_("date"), i.date),
+        (_("date"), show_date(i.date)),
         (_("place"), i.place),
         (_("description"), i.description),
         (_("sources"), ", ".join(s.name for s in i.sources.all())),
@@ -542,7 +566,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (_("kind"), s.get_kind_display()),
         (_("reliability"), s.get_reliability_display()),
         (_("credibility"), s.credibility),
-        (_("date obtained"), s.obtained),
+        (_("date obtained"), show_date(s.obtained)),
         (_("description"), s.description),
         (_("records"), s.records.count()),
     ]

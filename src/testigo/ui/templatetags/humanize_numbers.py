@@ -13,3 +13,11 @@ def thousands(value: int | float | None) -> str:
     if value is None:
         return ""
     return number_format(value, force_grouping=True)
+
+
+@register.filter
+def partial_date(value: object) -> str:
+    """A date with precision in the user's language."""
+    from testigo.ui.formatting import partial_date_display
+
+    return partial_date_display(value)

@@ -43,6 +43,5 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<14} {username:<20} {password}")
         if options["no_serve"]:
             return
-        self.stdout.write(f"Serving on http://127.0.0.1:{options['port']}/admin/ (Ctrl-C stops)")
-        # --insecure only lets runserver serve the admin's static files with DEBUG off.
-        call_command("runserver", f"127.0.0.1:{options['port']}", "--insecure", "--noreload")
+        self.stdout.write(f"Serving on http://127.0.0.1:{options['port']}/ (Ctrl-C stops)")
+        call_command("serve", "--port", str(options["port"]))
