@@ -6,6 +6,7 @@ a value that cannot be read is kept in the raw row and listed as a problem, neve
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -125,6 +126,7 @@ STATUS_VALUES = {
 NOT_A_DETENTION_STATUS = {"fallecido", "fallecida", "asesinado", "asesinada", "deceased", "killed"}
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_field(header: str) -> str | None:
     """The field a column header stands for, or ``None`` when it is not recognised."""
     return HEADER_ALIASES.get(fold(header.replace("_", " ")))
