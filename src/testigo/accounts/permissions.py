@@ -31,6 +31,7 @@ class Capability(StrEnum):
     EDIT_RECORD = "edit_record"  # create and correct the record
     VIEW_CASES = "view_cases"  # case files (lawyers: their own)
     MANAGE_CASES = "manage_cases"  # open cases, assign lawyers
+    REVIEW_LINKAGE = "review_linkage"  # decide whether two records are the same person
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -38,7 +39,13 @@ class Capability(StrEnum):
 MATRIX: dict[Role, frozenset[Capability]] = {
     Role.ADMINISTRATOR: frozenset(Capability),
     Role.ANALYST: frozenset(
-        {Capability.VIEW_RECORD, Capability.VIEW_ALL, Capability.EDIT_RECORD, Capability.VIEW_CASES}
+        {
+            Capability.VIEW_RECORD,
+            Capability.VIEW_ALL,
+            Capability.EDIT_RECORD,
+            Capability.VIEW_CASES,
+            Capability.REVIEW_LINKAGE,
+        }
     ),
     Role.DOCUMENTER: frozenset(
         {Capability.VIEW_RECORD, Capability.VIEW_ALL, Capability.EDIT_RECORD}

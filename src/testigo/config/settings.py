@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
     "testigo.audit",
     "testigo.accounts",
     "testigo.ui",
@@ -136,6 +138,14 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # no separate web server, no collectstatic step needed to run.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Background work (imports, linkage, estimates) runs through django-tasks with its database
+# backend: `testigo db_worker` runs the queue (`testigo serve` starts one beside the web server).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TESTIGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
 
 TESTIGO_COUNTRY_PACK = env_str("TESTIGO_COUNTRY_PACK", "ve")
 
