@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import get_resolver, reverse
 
 from testigo.audit.context import acting_as
+from testigo.blobstore import MasterKey, recovery_file_write
 from testigo.core.models import (
     Case,
     Detention,
@@ -22,6 +24,14 @@ from testigo.core.models import (
     VocabularyTerm,
 )
 from testigo.core.services import vocabularies_load
+from testigo.estimates.models import EstimateRun
+from testigo.evidence.services import evidence_add
+from testigo.evidence.store import keys_init, store_cache_clear
+from testigo.imports.mapfile import SourceMapping
+from testigo.imports.services import batch_upload, mapping_save
+from testigo.imports.storage import file_keep
+from testigo.matching.models import LinkageRun, ReviewPair
+from testigo.matching.services import person_merge
 
 MATRIX_DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 ROLES = ["anonymous", "administrator", "analyst", "documenter", "lawyer", "viewer"]
@@ -32,7 +42,7 @@ PUBLIC = {"accounts:login", "accounts:logout", "set_language"}
 def documented_matrix() -> dict[tuple[str, str], dict[str, str]]:
     rows = {}
     for line in MATRIX_DOC.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^\| ((?:core|accounts):\w+) \| (GET|POST) \| (.+) \|$", line)
+        match = re.match(r"^\| ([a-z]+:\w+) \| (GET|POST) \| (.+) \|$", line)
         if match:
             cells = [c.strip() for c in match.group(3).split("|")]
             rows[(match.group(1), match.group(2))] = dict(zip(ROLES, cells, strict=True))
@@ -44,7 +54,7 @@ MATRIX = documented_matrix()
 
 def test_every_page_is_in_the_documented_matrix():
     names = set()
-    for namespace in ("core", "accounts"):
+    for namespace in ("core", "accounts", "evidence", "imports", "matching", "estimates"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
     documented = {name for name, _ in MATRIX}
@@ -52,7 +62,20 @@ def test_every_page_is_in_the_documented_matrix():
 
 
 @pytest.fixture
-def world(db):
+def evidence_store_for_test(settings, tmp_path, monkeypatch):
+    """A fresh evidence store in this test's data directory, its raw key kept outside it."""
+    settings.DATA_DIR = tmp_path / "data"
+    settings.DATA_DIR.mkdir()
+    recovery_file_write(tmp_path / "master-key.txt", MasterKey.generate())
+    monkeypatch.setenv("TESTIGO_EVIDENCE_KEY_FILE", str(tmp_path / "master-key.txt"))
+    store_cache_clear()
+    keys_init()
+    yield
+    store_cache_clear()
+
+
+@pytest.fixture
+def world(db, evidence_store_for_test):
     """Two lawyers' compartments (A and B) and one user per role."""
     with acting_as("test"):
         vocabularies_load()
@@ -84,6 +107,10 @@ def world(db):
             case.lawyers.add(lawyer)
             case.clients.add(person)
             case.violations.add(violation)
+            item = evidence_add(
+                actor=None, fileobj=io.BytesIO(f"evidence {side}".encode()), filename="a.txt"
+            )
+            item.cases.add(case)
             objects[side] = {
                 "person": person,
                 "record": record,
@@ -92,7 +119,28 @@ def world(db):
                 "detention": detention,
                 "source": source,
                 "case": case,
+                "item": item,
             }
+            # Imports: a batch with its kept file, and the source's saved mapping; the
+            # batch_* and mapping_* names resolve through these keys in url_for.
+            kept = file_keep(io.BytesIO(f"Nombre,Estado\nAna Pérez {side},Lara\n".encode()))
+            objects[side]["batch"] = batch_upload(
+                actor=None, kept=kept, file_name="a.csv", source_name=source.name
+            )
+            objects[side]["mapping"] = mapping_save(
+                actor=None, source=source, mapping=SourceMapping()
+            )
+            # Linkage review and estimates: review_*, merge_* and run_* names resolve here.
+            second = Record.objects.create(source=source, external_key=f"{side}2", person=person)
+            linkage = LinkageRun.objects.create()
+            objects[side]["review"] = ReviewPair.objects.create(
+                run=linkage, record_a=record, record_b=second, probability=0.5, priority=1
+            )
+            absorbed = Person.objects.create(pseudonym_code=f"V-0009{1 if side == 'A' else 2}")
+            objects[side]["merge"] = person_merge(kept=person, absorbed=absorbed)
+            objects[side]["run"] = EstimateRun.objects.create(
+                requested_by=users["analyst"], parameters={"act_type": "killing"}
+            )
     return users, objects
 
 

@@ -32,6 +32,7 @@ class Capability(StrEnum):
     VIEW_CASES = "view_cases"  # case files (lawyers: their own)
     MANAGE_CASES = "manage_cases"  # open cases, assign lawyers
     REVIEW_LINKAGE = "review_linkage"  # decide whether two records are the same person
+    RUN_ESTIMATES = "run_estimates"  # multiple systems estimation of the undocumented total
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
 
@@ -45,6 +46,7 @@ MATRIX: dict[Role, frozenset[Capability]] = {
             Capability.EDIT_RECORD,
             Capability.VIEW_CASES,
             Capability.REVIEW_LINKAGE,
+            Capability.RUN_ESTIMATES,
         }
     ),
     Role.DOCUMENTER: frozenset(

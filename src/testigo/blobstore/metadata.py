@@ -205,7 +205,7 @@ def _gps(raw: Mapping[int, Any], names: Mapping[int, str]) -> dict[str, Any]:
     if lat is not None and lon is not None:
         gps["latitude"] = round(-lat if str(raw.get(1, "N")).upper().startswith("S") else lat, 7)
         gps["longitude"] = round(-lon if str(raw.get(3, "E")).upper().startswith("W") else lon, 7)
-    with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
+    with contextlib.suppress(TypeError, ValueError, ZeroDivisionError, KeyError):
         altitude = float(raw[6])
         below = raw.get(5) in (1, b"\x01")
         gps["altitude_m"] = -altitude if below else altitude

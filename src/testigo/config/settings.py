@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "testigo.ui",
     "testigo.core",
     "testigo.countrypacks",
+    "testigo.matching",
+    "testigo.estimates",
+    "testigo.evidence",
+    "testigo.imports",
     "testigo.demo",
 ]
 

@@ -242,6 +242,9 @@ class Person(TestigoModel):
         _("provenance of reconciled fields"), default=dict, blank=True
     )  # field name → record id it was taken from
     search_text = models.TextField(editable=False, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="absorbed"
+    )  # set (and the row soft-deleted) when linkage finds this person is another one
 
     class Meta:
         ordering = ["pseudonym_code"]
@@ -257,12 +260,16 @@ class Person(TestigoModel):
         return self.pseudonym_code
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.search_text = search_text(
-            self.given_names, self.surnames, self.national_id, self.pseudonym_code
-        )
+        self.refresh_search_text()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
         super().save(*args, **kwargs)
+
+    def refresh_search_text(self) -> None:
+        """Recompute the search key (bulk writers call this before ``bulk_create``)."""
+        self.search_text = search_text(
+            self.given_names, self.surnames, self.national_id, self.pseudonym_code
+        )
 
     @property
     def full_name(self) -> str:

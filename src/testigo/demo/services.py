@@ -171,3 +171,32 @@ def demo_users_ensure() -> list[tuple[str, str, str]]:
     logins_path.touch(mode=0o600, exist_ok=True)
     logins_path.write_text(text, encoding="utf-8")
     return logins
+
+
+def demo_cases_ensure() -> int:
+    """Two demo case files, one assigned to the demo lawyer, with a few victims each (once)."""
+    from testigo.core.models import Case, Violation
+
+    if Case.all_objects.filter(reference__startswith="DEMO-").exists():
+        return 0
+    lawyer = get_user_model().objects.filter(username="demo-lawyer").first()
+    created = 0
+    with transaction.atomic():
+        for reference, title, body, act, assign in (
+            (
+                "DEMO-ICC-001",
+                "Detenciones arbitrarias postelectorales (ficticio)",
+                "icc_otp",
+                "arbitrary_detention",
+                True,
+            ),
+            ("DEMO-IACHR-002", "Asesinatos en protestas (ficticio)", "iachr", "killing", False),
+        ):
+            case = Case.objects.create(reference=reference, title=title, target_body=body)
+            violations = list(Violation.objects.filter(act_type__code=act).order_by("id")[:8])
+            case.violations.add(*violations)
+            case.clients.add(*{v.victim_id for v in violations})
+            if assign and lawyer is not None:
+                case.lawyers.add(lawyer)
+            created += 1
+    return created

@@ -9,7 +9,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from testigo.audit.context import acting_as
-from testigo.demo.services import demo_load, demo_users_ensure
+from testigo.demo.services import demo_cases_ensure, demo_load, demo_users_ensure
+from testigo.matching.models import LinkageRun
+from testigo.matching.services import linkage_run
 
 
 class Command(BaseCommand):
@@ -29,6 +31,15 @@ class Command(BaseCommand):
         with acting_as("system:demo"):
             report = demo_load(n_records=options["records"], seed=options["seed"], progress=True)
             logins = demo_users_ensure()
+        if not LinkageRun.objects.exists():
+            self.stdout.write("Linking records into persons (once; takes a minute) ...")
+            with acting_as("system:demo"):
+                run = linkage_run()
+                demo_cases_ensure()
+            self.stdout.write(
+                f"Linked {run.records:,} records into {run.persons:,} persons; "
+                f"{run.stats.get('pairs_to_review', 0):,} pairs wait for review."
+            )
         if report.created:
             self.stdout.write(
                 f"Loaded {report.records:,} synthetic records from {report.sources} sources "

@@ -1,0 +1,217 @@
+"""The code changes proposed for the slow pages, applied by monkey-patching for *what-if* runs.
+
+Installed only by ``whatif_settings`` (an app whose ``ready()`` swaps these functions in before
+the URLconf is read); ``src/`` is not touched. Each function here is the proposed replacement,
+to be copied into the named module as is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+DASHBOARD_CACHE_SECONDS = 60
+
+
+# ---------------------------------------------------------------------------- core/selectors.py
+
+
+def violations_visible_to(user: Any) -> QuerySet[Any]:
+    """Proposed ``selectors.violations_visible_to``: the compartment as an ``id IN (…)`` of
+    the case links, not a join + DISTINCT, so filters and ordering stay on the violation."""
+    from testigo.accounts.permissions import Capability, can
+    from testigo.core.models import Case, Violation
+    from testigo.core.selectors import cases_visible_to
+
+    if not can(user, Capability.VIEW_RECORD):
+        return Violation.objects.none()
+    if can(user, Capability.VIEW_ALL):
+        return Violation.objects.all()
+    links = Case.violations.through.objects.filter(case__in=cases_visible_to(user))
+    return Violation.objects.filter(pk__in=links.values("violation_id"))
+
+
+def persons_visible_to(user: Any) -> QuerySet[Any]:
+    """Proposed ``selectors.persons_visible_to``: one ``id IN (clients UNION victims)`` instead
+    of an OR across two LEFT JOIN chains + DISTINCT (which reads every person)."""
+    from testigo.accounts.permissions import Capability, can
+    from testigo.core.models import Case, Person
+    from testigo.core.selectors import cases_visible_to
+
+    if not can(user, Capability.VIEW_RECORD):
+        return Person.objects.none()
+    if can(user, Capability.VIEW_ALL):
+        return Person.objects.all()
+    cases = cases_visible_to(user)
+    clients = Case.clients.through.objects.filter(case__in=cases).values("person_id")
+    victims = Case.violations.through.objects.filter(case__in=cases).values("violation__victim_id")
+    return Person.objects.filter(pk__in=clients.union(victims))
+
+
+# ---------------------------------------------------------------------------- core/views.py
+
+
+def act_type_id(code: str) -> int | None:
+    """Proposed helper in ``views``: the act type's id, so lists filter on the indexed column
+    (``act_type_id = n``) instead of joining the vocabulary (``act_type__code = 'x'``)."""
+    from testigo.core.models import VocabularyTerm
+
+    return (
+        VocabularyTerm.objects.filter(vocabulary="act_type", code=code)
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def _violation_filters(qs: QuerySet[Any], data: dict[str, Any], who: Any) -> QuerySet[Any]:
+    """Proposed ``views._violation_filters``: only the act-type line changes."""
+    from testigo.core import selectors
+    from testigo.core.models import Person
+
+    if data.get("q"):
+        query = data["q"].strip()
+        if who.can_search_names():
+            qs = qs.filter(victim__in=selectors.search_filter(Person.objects.all(), query))
+        else:
+            qs = qs.filter(victim__pseudonym_code__iexact=query)
+    if data.get("act_type"):
+        qs = qs.filter(act_type_id=act_type_id(data["act_type"]))
+    if data.get("status"):
+        qs = qs.filter(status=data["status"])
+    if data.get("date_from"):
+        qs = qs.filter(date__gte=data["date_from"])
+    if data.get("date_to"):
+        qs = qs.filter(date__lt=data["date_to"] + "~")
+    return qs
+
+
+def _record_filters(qs: QuerySet[Any], data: dict[str, Any], who: Any) -> QuerySet[Any]:
+    """Proposed ``views._record_filters``: only the act-type line changes."""
+    from testigo.core import selectors
+
+    if data.get("q") and who.can_search_names():
+        qs = selectors.search_filter(qs, data["q"])
+    if data.get("source"):
+        qs = qs.filter(source=data["source"])
+    if data.get("act_type"):
+        qs = qs.filter(act_type_id=act_type_id(data["act_type"]))
+    if data.get("unlinked"):
+        qs = qs.filter(person__isnull=True)
+    return qs
+
+
+def _dashboard_figures(user: Any) -> tuple[dict[str, int], list[tuple[int, int]]]:
+    """Proposed helper in ``views``: the totals and violations per act type. Whole-record
+    figures are cached for a minute (counting millions of rows takes about half a second);
+    a compartment's are small and always fresh."""
+    from django.core.cache import cache
+
+    from testigo.accounts.permissions import Capability, can
+    from testigo.core import selectors
+
+    whole = can(user, Capability.VIEW_ALL)
+    if whole and (cached := cache.get("testigo:dashboard")) is not None:
+        return cached
+    by_act = list(
+        selectors.violations_visible_to(user)
+        .order_by()
+        .values_list("act_type_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    figures = (
+        {
+            "records": selectors.records_visible_to(user).count(),
+            "persons": selectors.persons_visible_to(user).count(),
+            "violations": sum(n for _, n in by_act),
+            "sources": selectors.sources_visible_to(user).count(),
+        },
+        by_act,
+    )
+    if whole:
+        cache.set("testigo:dashboard", figures, DASHBOARD_CACHE_SECONDS)
+    return figures
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Proposed ``views.dashboard`` (keep its ``@require(Capability.VIEW_RECORD)``)."""
+    from django.shortcuts import render
+    from django.utils.translation import gettext as _
+
+    from testigo.audit.models import AuditEntry
+    from testigo.core.models import VocabularyTerm
+
+    figures, by_act = _dashboard_figures(request.user)
+    labels = {t.pk: t.label for t in VocabularyTerm.objects.filter(vocabulary="act_type")}
+    counts = {
+        _("Records"): figures["records"],
+        _("Persons"): figures["persons"],
+        _("Violations"): figures["violations"],
+        _("Sources"): figures["sources"],
+    }
+    recent = AuditEntry.objects.filter(actor__startswith=f"user:{request.user.pk}:").order_by(
+        "-seq"
+    )[:10]
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "counts": counts,
+            "by_act": [(labels.get(pk, "?"), n) for pk, n in by_act],
+            "recent": recent,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- a migration
+
+#: Proposed ``core/migrations/0005_person_search_trigram.py`` (PostgreSQL only; SQLite has no
+#: trigram index and its scan stays within target): makes ``search_text LIKE '% frag%'`` an
+#: index lookup instead of a scan of every person.
+TRIGRAM_SQL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX IF NOT EXISTS core_person_search_text_trgm "
+    "ON core_person USING gin (search_text gin_trgm_ops)",
+)
+
+
+def apply_indexes() -> list[str]:
+    """Create the proposed index in the bench database (what-if runs); returns what was run."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        for sql in TRIGRAM_SQL:
+            cursor.execute(sql)
+        cursor.execute("ANALYZE core_person")
+    return list(TRIGRAM_SQL)
+
+
+# ---------------------------------------------------------------------------- installing
+
+
+def install() -> None:
+    """Swap the proposed functions in (before the URLconf imports the views)."""
+    from testigo.accounts.permissions import Capability, require
+    from testigo.core import selectors, views
+
+    selectors.violations_visible_to = violations_visible_to
+    selectors.persons_visible_to = persons_visible_to
+    views.VIOLATIONS.apply_filters = _violation_filters
+    views.RECORDS.apply_filters = _record_filters
+    views.dashboard = require(Capability.VIEW_RECORD)(dashboard)
+    # records_visible_to and the other selectors look persons_visible_to up in the module.
+
+
+class WhatIfFixesConfig(AppConfig):
+    """Installs the proposed fixes when Django starts (what-if runs only)."""
+
+    name = "whatif_fixes"
+    label = "whatif_fixes"
+
+    def ready(self) -> None:
+        install()

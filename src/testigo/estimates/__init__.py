@@ -1,0 +1,1 @@
+"""Estimates in the database: capture histories from linked persons, runs as background tasks."""

@@ -1,0 +1,1 @@
+"""Evidence in the database: items, acquisition records, custody events, pages, commands."""

@@ -1,0 +1,1 @@
+"""Imports into the database: sources' spreadsheets and form exports as records, with provenance."""

@@ -1,0 +1,1 @@
+"""Linkage in the database: runs of the engine, persons from clusters, the review queue."""

@@ -1,0 +1,88 @@
+"""The fast writer writes what the ORM would: the same audit entries, a chain that verifies."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from testigo.audit.models import AuditEntry
+from testigo.audit.services import audit_verify, canonical_json, snapshot
+from testigo.core.models import Record
+from testigo.domain.search import search_text
+from testigo.imports import rowwork
+from testigo.imports.services import import_file
+
+from .conftest import write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_worker_json_is_the_audit_logs_json():
+    data = {"b": [1, None, {"ñ": 'José \u0000 "x"'}], "a": 1.5, "c": True}
+    assert rowwork.canonical_json(data) == canonical_json(data)
+
+
+def test_the_row_work_runs_without_django():
+    code = "import sys, testigo.imports.rowwork; print('django' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_each_record_is_audited_with_the_snapshot_the_orm_would_record(tmp_path):
+    header = ["Nº", "Nombre", "Estado", "Fecha", "Edad", "Hecho", "Notas"]
+    first = write_csv(
+        tmp_path / "a.csv",
+        [
+            header,
+            ["1", "Ana Pérez", "Lara", "agosto 2024", "30", "detención y tortura", "=1+2"],
+            ["2", "Luis", "", "", "", "", "100% %(id)s"],
+        ],
+    )
+    mapping = {
+        "key": "Nº",
+        "columns": {
+            "Nombre": "full_name",
+            "Estado": "state",
+            "Fecha": "event_date",
+            "Edad": "age",
+            "Hecho": {"field": "act", "multiple": True},
+        },
+    }
+    import_file(actor="user:7:ana", path_or_file=first, source_name="Foro", mapping=mapping)
+    second = write_csv(tmp_path / "b.csv", [header, ["1", "Ana Pérez", "Zulia", "", "", "", ""]])
+    import_file(actor="user:7:ana", path_or_file=second, source_name="Foro", mapping=mapping)
+    records = list(Record.objects.order_by("id"))
+    assert [(r.external_key, r.version) for r in records] == [("1", 1), ("2", 1), ("1", 2)]
+    assert records[2].supersedes == records[0]
+    assert [p["code"] for p in records[0].problems] == ["formula_text", "more_act_types"]
+    for record in records:
+        entry = AuditEntry.objects.get(object_type="core.record", object_id=str(record.pk))
+        assert (entry.action, entry.actor, entry.before) == ("create", "user:7:ana", "")
+        assert entry.after == canonical_json(snapshot(record))
+    assert audit_verify().intact
+
+
+def test_ids_continue_after_the_records_already_there(tmp_path):
+    from testigo.core.models import Source
+
+    source = Source.objects.create(name="Otra", kind="ngo_list")
+    existing = Record.objects.create(source=source, external_key="x")
+    path = write_csv(tmp_path / "a.csv", [["Nombre"], ["Ana Pérez"], ["Luis Díaz"]])
+    import_file(actor="test", path_or_file=path, source_name="Foro")
+    created = Record.objects.filter(source__name="Foro").order_by("id")
+    assert [r.pk for r in created] == [existing.pk + 1, existing.pk + 2]
+    after = Record.objects.create(source=source, external_key="y")
+    assert after.pk == existing.pk + 3
+
+
+NAME_TEXT = st.text(alphabet="aábcçdeéfghiíjklmnñoópqrstuúüvwxyzAÁÉÍÑÓÚ 0123456789.-'", max_size=30)
+
+
+@given(st.lists(NAME_TEXT, min_size=1, max_size=3))
+@settings(max_examples=300, deadline=None)
+def test_the_remembered_search_key_is_the_domains(parts):
+    assert rowwork.search_text(*parts) == search_text(*parts)
