@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from testigo.audit.context import acting_as
+
+# CI shares two cores with other jobs: a property test is judged on its properties, not on how
+# fast one example ran on a loaded machine.
+hypothesis_settings.register_profile(
+    "testigo", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("testigo")
 
 
 @pytest.fixture
