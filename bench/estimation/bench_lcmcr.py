@@ -1,6 +1,6 @@
 """Benchmark: LCMCR cost per iteration and effective samples of N per second, against R.
 
-    python bench/estimation/bench_lcmcr.py [--quick] [--json OUT.json]
+    python bench/estimation/bench_lcmcr.py [--quick] [--all-sets] [--json OUT.json]
 
 For Kosovo and HIV (Rome) at setting A (K=10) and B (K=5) it prints
 
@@ -86,6 +86,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs (noisier)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--all-sets",
+        action="store_true",
+        help="also time one chain (CPU µs/it, K=10) on every reference data set against R",
+    )
     args = parser.parse_args()
     it_samples, it_thin = (5_000, 10) if args.quick else (10_000, 10)
     ess_samples = 1_000 if args.quick else 2_500
@@ -140,6 +145,16 @@ def main() -> None:
                 f" {r_us / cpu_us:6.2f} {light_s} | {ess:6.0f} {wall:6.2f} {eps:7.1f}"
                 f" {cpu_eps:9.1f} {r_eps:8.1f} {eps / r_eps:6.2f} {cpu_eps / r_eps:9.2f}",
                 flush=True,
+            )
+    if args.all_sets:
+        print(
+            "\none chain, K=10, CPU µs per iteration, every data set (R: setting A, busy machine)"
+        )
+        for name in sorted({d for d, _ in ref}):
+            _, cpu_us = one_chain_us(name, 10, 2_000, 10)
+            r_us = ref[(name, "A")]["mean_us_per_iter"]
+            print(
+                f"  {name:25s} {cpu_us:6.2f}  R {r_us:6.2f}  ratio {r_us / cpu_us:5.2f}", flush=True
             )
     print(f"load average at end {os.getloadavg()[0]:.2f}")
     print("ratio columns: R µs / our CPU µs (>1: we are faster); our ESS/s / R's (>1: better)")

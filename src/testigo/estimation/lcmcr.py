@@ -75,7 +75,9 @@ class LCMCRSettings:
         chains: independent chains (pooled for the estimate, compared for R-hat).
         label_swaps: add a Metropolis move exchanging adjacent class labels each sweep (not
             in R's LCMCR; same posterior, see :func:`_kernels.propose_label_swap`). It frees
-            chains that R's sweep leaves stuck for the whole run. ``False`` runs R's sweep.
+            chains that R's sweep leaves stuck for a whole run and averages over class
+            orderings, which R's sweep keeps nearly fixed (docs/decisions/0003). ``False``
+            runs R's sweep exactly.
         workers: threads running chains; default: the usable cores, at most ``chains``.
     """
 
