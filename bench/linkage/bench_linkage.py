@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -242,7 +241,12 @@ def main() -> None:
     parser.add_argument("--no-febrl", action="store_true")
     parser.add_argument("--spark", action="store_true", help="run ours with the Spark backend")
     parser.add_argument("--completeness", action="store_true", help="measure pair completeness")
-    parser.add_argument("--json", default=str(HERE.parents[0] / "out" / "linkage" / "results.json"))
+    parser.add_argument(
+        "--json",
+        default=str(HERE.parents[0] / "out" / "linkage" / "results.jsonl"),
+        help="results are appended here, one JSON object per run",
+    )
+    parser.add_argument("--report", action="store_true", help="print the table from --json")
     parser.add_argument("--worker", nargs=3, metavar=("DATASET", "METHOD", "BACKEND"))
     parser.add_argument("--blocking", metavar="DATASET")
     args = parser.parse_args()
@@ -253,6 +257,15 @@ def main() -> None:
     if args.blocking:
         print(json.dumps(completeness(args.blocking)))
         return
+    if args.report:
+        entries = [json.loads(line) for line in Path(args.json).read_text().splitlines() if line]
+        latest = {}
+        for entry in entries:
+            if "error" not in entry:
+                latest[(entry["kind"], entry.get("dataset"), entry.get("method"))] = entry
+        runs = [e for (kind, _, _), e in latest.items() if kind == "run"]
+        print(_report(runs, [e for (kind, _, _), e in latest.items() if kind == "blocking"]))
+        return
 
     datasets = [] if args.no_febrl else ["febrl3", "febrl4"]
     if not args.febrl_only:
@@ -261,21 +274,27 @@ def main() -> None:
                 datasets.append(f"{kind}_{int(size)}")
     methods = args.methods.split(",")
     backend = "spark" if args.spark else "duckdb"
+    log = Path(args.json)
+    log.parent.mkdir(parents=True, exist_ok=True)
     runs, blocking = [], []
+
+    def keep(kind: str, entry: dict) -> None:
+        # Each result is appended as soon as it exists, so a long run interrupted keeps the rest.
+        entry = {**entry, "kind": kind, "backend": backend, "at": time.strftime("%FT%T")}
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry) + "\n")
+
     for dataset in datasets:
         for method in methods:
             print(f"running {dataset} {method} ({backend if method == 'ours' else 'duckdb'})",
                   file=sys.stderr, flush=True)  # fmt: skip
             runs.append(_run_child(["--worker", dataset, method, backend]))
+            keep("run", runs[-1])
         if args.completeness:
             print(f"blocking {dataset}", file=sys.stderr, flush=True)
             blocking.append(_run_child(["--blocking", dataset]))
-    report = _report(runs, blocking)
-    print(report)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(
-        json.dumps({"runs": runs, "blocking": blocking, "machine": os.uname().nodename}, indent=1)
-    )
+            keep("blocking", blocking[-1])
+    print(_report(runs, blocking))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 For each database: load 1,000,000 violations into a fresh database (``load.py``), time the
 pages in process (``pages.py``) and run the loopback load test (``loadtest.py``) on the app as
-it is; then apply the proposed fixes (``whatif_*``: settings, query changes and, on
-PostgreSQL, a trigram index created in the bench database only) and measure both again. Each
+it is; then apply the proposed fixes (``whatif_*``: settings, query changes, and indexes
+created in the bench database only) and measure both again. Each
 step runs in its own process; results go to ``bench/web/out/``. The PostgreSQL database is
 dropped at the end (``--keep`` keeps it and the SQLite data directory).
 
@@ -110,6 +110,10 @@ def run_database(
         env["load average (end)"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
         (out / f"{name}-env.json").write_text(json.dumps(env, indent=1), encoding="utf-8")
     finally:
+        logs = Path(tempfile.gettempdir()) / "testigo-bench-web-logs"
+        logs.mkdir(exist_ok=True)
+        for server_log in data_dir.glob("gunicorn-*.log"):
+            shutil.copy(server_log, logs / f"{name}-{server_log.name}")
         if not keep:
             if url.startswith("postgres"):
                 pg_drop(url)

@@ -66,15 +66,34 @@ def act_type_id(code: str) -> int | None:
     )
 
 
-def _violation_filters(qs: QuerySet[Any], data: dict[str, Any], who: Any) -> QuerySet[Any]:
-    """Proposed ``views._violation_filters``: only the act-type line changes."""
+#: Up to this many matching persons, a violation search looks their violations up by victim.
+VICTIMS_BY_ID = 2000
+
+
+def victims_matching(query: str) -> Any:
+    """Proposed helper in ``views``: the persons a name search matches. On PostgreSQL, a list
+    of ids when there are few: the planner overestimates ``LIKE`` matches and otherwise walks
+    every violation newest-first testing each victim's name (0.4 s for a rare name); with the
+    ids it reads their violations through the victim index. SQLite already plans the subquery
+    first (as a list), and the extra round trip only costs it, so it keeps the subquery."""
+    from django.db import connection
+
     from testigo.core import selectors
     from testigo.core.models import Person
 
+    persons = selectors.search_filter(Person.objects.all(), query)
+    if connection.vendor != "postgresql":
+        return persons
+    ids = list(persons.order_by().values_list("id", flat=True)[: VICTIMS_BY_ID + 1])
+    return ids if len(ids) <= VICTIMS_BY_ID else persons
+
+
+def _violation_filters(qs: QuerySet[Any], data: dict[str, Any], who: Any) -> QuerySet[Any]:
+    """Proposed ``views._violation_filters``: the name search and the act-type lines change."""
     if data.get("q"):
         query = data["q"].strip()
         if who.can_search_names():
-            qs = qs.filter(victim__in=selectors.search_filter(Person.objects.all(), query))
+            qs = qs.filter(victim__in=victims_matching(query))
         else:
             qs = qs.filter(victim__pseudonym_code__iexact=query)
     if data.get("act_type"):
@@ -168,27 +187,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------------------- a migration
 
-#: Proposed ``core/migrations/0005_person_search_trigram.py`` (PostgreSQL only; SQLite has no
-#: trigram index and its scan stays within target): makes ``search_text LIKE '% frag%'`` an
-#: index lookup instead of a scan of every person.
-TRIGRAM_SQL = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS core_person_search_text_trgm "
-    "ON core_person USING gin (search_text gin_trgm_ops)",
-)
+#: Proposed ``core/migrations/0005_search_indexes.py``, different per database.
+#: PostgreSQL: a trigram index makes ``search_text LIKE '% frag%'`` an index lookup instead of a
+#: scan of every person; an index on the violation date keeps a month filter on a quiet month
+#: from scanning (and from a bad plan when the estimate for the text range is off).
+#: SQLite: no trigram index exists; a partial index holding the search key in pseudonym order
+#: lets the name search scan that index alone instead of visiting every row (-35 % CPU). No
+#: date index there: with one, SQLite's planner sorts a busy month (200,000 rows) instead of
+#: walking the newest violations (1.9 s instead of 1 ms, measured).
+INDEX_SQL = {
+    "postgresql": (
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX IF NOT EXISTS core_person_search_text_trgm "
+        "ON core_person USING gin (search_text gin_trgm_ops)",
+        "CREATE INDEX IF NOT EXISTS core_violation_date_idx ON core_violation (date)",
+    ),
+    "sqlite": (
+        "CREATE INDEX IF NOT EXISTS core_person_search_scan "
+        "ON core_person (pseudonym_code, search_text) WHERE deleted_at IS NULL",
+    ),
+}
 
 
 def apply_indexes() -> list[str]:
-    """Create the proposed index in the bench database (what-if runs); returns what was run."""
+    """Create the proposed indexes in the bench database (what-if runs); returns the SQL."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        return []
+    statements = INDEX_SQL.get(connection.vendor, ())
     with connection.cursor() as cursor:
-        for sql in TRIGRAM_SQL:
+        for sql in statements:
             cursor.execute(sql)
-        cursor.execute("ANALYZE core_person")
-    return list(TRIGRAM_SQL)
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE core_person")
+            cursor.execute("ANALYZE core_violation")
+    return list(statements)
 
 
 # ---------------------------------------------------------------------------- installing

@@ -9,8 +9,8 @@ app as it would be with the proposed change, without touching ``src/``:
   ``atomic`` block takes the database's single write lock at ``BEGIN``, so under
   ``ATOMIC_REQUESTS`` each page view — reads included — holds it while it queries and renders.
 * :mod:`whatif_fixes`: the query changes proposed for the slow pages (compartment selectors,
-  act-type filter, dashboard cache). The PostgreSQL trigram index is created separately
-  (``whatif_fixes.apply_indexes``).
+  act-type filter, name search, dashboard cache). The proposed indexes are created in the
+  bench database separately (``whatif_fixes.apply_indexes``).
 """
 
 from testigo.config.settings import *  # noqa: F403

@@ -74,9 +74,18 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 
 
 def _csrf_refused(request: HttpRequest) -> bool:
-    return (
-        CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {}) is not None
-    )
+    """Django's CSRF check, run by hand once our upload handler has read the body (the
+    middleware would have read it first, with Django's handlers, into /tmp)."""
+    check = CsrfViewMiddleware(lambda r: HttpResponse())
+    return check.process_view(request, None, (), {}) is not None
+
+
+def _discard_unused(kept: storage.KeptFile | None) -> None:
+    """Remove a file this request kept, unless a batch refers to the same content."""
+    if kept is None or not kept.new:
+        return
+    if not ImportBatch.all_objects.filter(sha256=kept.sha256).exists():
+        storage.file_discard(kept.sha256)
 
 
 @csrf_exempt  # checked by hand below, once the body is read by our own upload handler
@@ -101,8 +110,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     upload_file = files.get("file")
     kept = upload_file.kept if isinstance(upload_file, storage.KeptUpload) else None
     if _csrf_refused(request):
-        if kept is not None and kept.new:
-            storage.file_discard(kept.sha256)
+        _discard_unused(kept)
         raise PermissionDenied
     form = UploadForm(data, files)
     if handler.too_large:
@@ -114,8 +122,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     if kept is not None and kept.size == 0:
         form.add_error("file", _("The file is empty."))
     if not form.is_valid() or kept is None:
-        if kept is not None and kept.new:
-            storage.file_discard(kept.sha256)
+        _discard_unused(kept)
         context["form"] = form
         return render(request, "imports/upload.html", context, status=400)
     with transaction.atomic():

@@ -5,8 +5,9 @@ the domain model of `testigo.linkage.comparisons`. The steps, each a method:
 
 1. ``train()`` — unsupervised: u probabilities from random pairs, m probabilities by
    expectation maximisation in two sessions (pairs sharing an identity number; pairs sharing
-   name keys and a birth date), and the prior match probability from the second session.
-2. ``train_from_labels(labels)`` — decisions from the review queue (see `Labels`).
+   name keys and a birth date), and the prior match probability from identity numbers.
+2. ``train_from_labels(labels)`` — decisions from the review queue (``record_id_l``,
+   ``record_id_r``, ``is_match``); see the method for what they change.
 3. ``predict()`` — scored candidate pairs at or above the review threshold.
 4. ``cluster(pairs)`` — persons (connected components at the merge threshold, labels as
    constraints) and the review queue (`testigo.linkage.clustering`).
@@ -20,6 +21,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -50,6 +52,7 @@ __all__ = [
 ProgressCallback = Callable[[str, float], None]
 
 Backend = Literal["duckdb", "spark"]
+_MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class LinkSettings:
             raise ValueError(f"unknown link type {self.link_type!r}; use dedupe or link")
         if not 0.0 < self.review_threshold <= self.match_threshold < 1.0:
             raise ValueError("need 0 < review_threshold <= match_threshold < 1")
+        if self.memory_limit is not None and not _MEMORY.fullmatch(self.memory_limit):
+            raise ValueError(f"memory_limit must look like '6GB', got {self.memory_limit!r}")
+        if self.threads is not None and (isinstance(self.threads, bool) or self.threads < 1):
+            raise ValueError(f"threads must be a positive integer, got {self.threads!r}")
         object.__setattr__(self, "extra_columns", tuple(self.extra_columns))
 
     @classmethod
@@ -452,10 +459,11 @@ class RecordLinker:
             frame = blocked.as_pandas_dataframe()
             blocked.drop_table_from_database_and_remove_from_cache()
         out = frame.rename(columns={"join_key_l": "uid_l", "join_key_r": "uid_r"})
+        out = out[["uid_l", "uid_r"]]
+        if all(pd.api.types.is_integer_dtype(t) for t in out.dtypes):
+            return out.astype(np.int64)
         # Linking across tables prefixes the ids with the table name ("records_0-__-17").
-        return out[["uid_l", "uid_r"]].apply(
-            lambda c: c.astype(str).str.rsplit("-", n=1).str[-1].astype(np.int64)
-        )
+        return out.apply(lambda c: c.astype(str).str.rsplit("-", n=1).str[-1].astype(np.int64))
 
     # -- clustering --------------------------------------------------------------------------
 
