@@ -341,7 +341,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="e.g. whatif_settings")
+    parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="Django settings module")
     args = parser.parse_args()
     url = args.database_url or sqlite_url(args.data_dir)
     django_setup(args.data_dir, url, args.settings)

@@ -330,7 +330,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default=None, help="pages whose name contains this")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
-    parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="e.g. whatif_settings")
+    parser.add_argument("--settings", default=DEFAULT_SETTINGS, help="Django settings module")
     args = parser.parse_args()
     django_setup(args.data_dir, args.database_url or sqlite_url(args.data_dir), args.settings)
     print(HEADER)

@@ -34,46 +34,41 @@ def _verdict(page: dict[str, Any]) -> str:
 
 def pages_table(out: Path, name: str) -> list[str]:
     base = _load(out / f"{name}-pages.json") or []
-    fixed = {p["name"]: p for p in _load(out / f"{name}-pages-whatif.json") or []}
     lines = [
         "| page | as | n | p50 | p95 | max | CPU p95 | SQL alone p50 | page / SQL | queries "
-        "| < 200 ms | with fixes: p95 | with fixes |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| < 200 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for page in base:
         s, q = page["server"], page["sql"]
         ratio = s["p50"] / q["p50"] if q["p50"] else math.nan
-        other = fixed.get(page["name"])
         lines.append(
             f"| {page['name']} (`{page['example']}`) | {page['role']} | {s['n']} "
             f"| {_ms(s['p50'])} | {_ms(s['p95'])} | {_ms(s['max'])} "
             f"| {_ms(page.get('cpu', {}).get('p95', math.nan))} | {_ms(q['p50'])} "
-            f"| {ratio:.1f} | {page['queries']:.0f} | {_verdict(page)} "
-            f"| {_ms(other['server']['p95']) if other else '—'} "
-            f"| {_verdict(other) if other else '—'} |"
+            f"| {ratio:.1f} | {page['queries']:.0f} | {_verdict(page)} |"
         )
     return lines
 
 
 def load_table(out: Path, name: str) -> list[str]:
     lines = [
-        "| server | phase | users × requests | errors | req/s | p50 | p95 | p99 | max "
+        "| phase | users × requests | errors | req/s | p50 | p95 | p99 | max "
         "| server p50 | server p95 | p50 / anchor p50 |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for label, suffix in (("as is", ""), ("with fixes", "-whatif")):
-        phases = _load(out / f"{name}-load{suffix}.json") or []
-        anchor = next((p for p in phases if p["label"].startswith("anchor")), None)
-        for phase in phases:
-            c, s = phase["client_ms"], phase.get("server_ms") or {}
-            ratio = c["p50"] / anchor["client_ms"]["p50"] if anchor else math.nan
-            lines.append(
-                f"| {label} | {phase['label']} | {phase['users']} × "
-                f"{phase['requests'] // max(1, phase['users'])} | {phase['errors']} "
-                f"| {phase['throughput']:.1f} | {_ms(c['p50'])} | {_ms(c['p95'])} "
-                f"| {_ms(c['p99'])} | {_ms(c['max'])} | {_ms(s.get('p50', math.nan))} "
-                f"| {_ms(s.get('p95', math.nan))} | {ratio:.1f} |"
-            )
+    phases = _load(out / f"{name}-load.json") or []
+    anchor = next((p for p in phases if p["label"].startswith("anchor")), None)
+    for phase in phases:
+        c, s = phase["client_ms"], phase.get("server_ms") or {}
+        ratio = c["p50"] / anchor["client_ms"]["p50"] if anchor else math.nan
+        lines.append(
+            f"| {phase['label']} | {phase['users']} × "
+            f"{phase['requests'] // max(1, phase['users'])} | {phase['errors']} "
+            f"| {phase['throughput']:.1f} | {_ms(c['p50'])} | {_ms(c['p95'])} "
+            f"| {_ms(c['p99'])} | {_ms(c['max'])} | {_ms(s.get('p50', math.nan))} "
+            f"| {_ms(s.get('p95', math.nan))} | {ratio:.1f} |"
+        )
     return lines
 
 

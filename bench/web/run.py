@@ -1,10 +1,9 @@
 """The whole web benchmark for issue #3, on SQLite and/or PostgreSQL, in one command.
 
 For each database: load 1,000,000 violations into a fresh database (``load.py``), time the
-pages in process (``pages.py``) and run the loopback load test (``loadtest.py``) on the app as
-it is; then apply the proposed fixes (``whatif_*``: settings, query changes, and indexes
-created in the bench database only) and measure both again. Each
-step runs in its own process; results go to ``bench/web/out/``. The PostgreSQL database is
+pages in process (``pages.py``) and run the loopback load test (``loadtest.py``). Each step
+runs in its own process; results go to ``bench/web/out/`` (not kept in git: the figures are
+recorded in docs/benchmarks.md). The PostgreSQL database is
 dropped at the end (``--keep`` keeps it and the SQLite data directory).
 
     .venv/bin/python bench/web/run.py [--databases sqlite,postgresql] [--requests 50]
@@ -49,18 +48,6 @@ def step(args: list[str], log: Path) -> None:
     sys.stdout.flush()
 
 
-def apply_indexes(data_dir: Path, url: str, log: Path) -> None:
-    """Create the proposed PostgreSQL index in the bench database (a separate process)."""
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); from common import django_setup; "
-        "from pathlib import Path; django_setup(Path(sys.argv[2]), sys.argv[3]); "
-        "import time; t = time.perf_counter(); from whatif_fixes import apply_indexes; "
-        "done = apply_indexes(); "
-        "print('what-if DDL:', done or 'none', f'({time.perf_counter() - t:.1f} s)')"
-    )
-    step(["-c", code, str(BENCH_DIR), str(data_dir), url], log)
-
-
 def environment() -> dict[str, str]:
     """Where and on what the figures were taken."""
     head = subprocess.run(
@@ -96,17 +83,6 @@ def run_database(
             log,
         )  # fmt: skip
         step([str(HERE / "loadtest.py"), *common, "--json", str(out / f"{name}-load.json")], log)
-        apply_indexes(data_dir, url, log)
-        step(
-            [str(HERE / "pages.py"), *common, "--requests", str(requests), "--settings",
-             "whatif_settings", "--json", str(out / f"{name}-pages-whatif.json")],
-            log,
-        )  # fmt: skip
-        step(
-            [str(HERE / "loadtest.py"), *common, "--settings", "whatif_settings", "--json",
-             str(out / f"{name}-load-whatif.json")],
-            log,
-        )  # fmt: skip
         env["load average (end)"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
         (out / f"{name}-env.json").write_text(json.dumps(env, indent=1), encoding="utf-8")
     finally:

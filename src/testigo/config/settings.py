@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "testigo.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: runs the view of every POST (PUT, PATCH, DELETE) in one transaction.
+    "testigo.config.middleware.AtomicUnsafeRequestsMiddleware",
 ]
 
 ROOT_URLCONF = "testigo.config.urls"
@@ -86,8 +88,9 @@ DATABASES = {
         env_str("TESTIGO_DATABASE_URL") or _default_db, conn_max_age=60
     )
 }
-# Every web request is one transaction, so an audit entry and the change it records commit together.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Every request that changes something is one transaction (AtomicUnsafeRequestsMiddleware), so an
+# audit entry and the change it records commit together. Not ATOMIC_REQUESTS: with SQLite's
+# IMMEDIATE transactions it made every page view, reads included, hold the single write lock.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {

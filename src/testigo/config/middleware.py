@@ -1,4 +1,4 @@
-"""The middleware proposed in ``whatif_settings`` (to become ``testigo.config.middleware``)."""
+"""One transaction per request that changes something; page reads run in autocommit."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ class AtomicUnsafeRequestsMiddleware:
     """Run the view of every unsafe request in one transaction, as ``ATOMIC_REQUESTS`` does;
     leave safe requests in autocommit, so reading a page never holds SQLite's write lock.
 
-    Each write a GET makes (an audited read) is still atomic on its own: ``audit_record`` and
-    ``TestigoModel.save`` open their own transaction. Must be the last middleware.
+    With SQLite's ``transaction_mode = IMMEDIATE``, ``ATOMIC_REQUESTS`` began every view with
+    ``BEGIN IMMEDIATE``: page reads queued behind one another and, under 50 users, failed with
+    "database is locked" after the 30 s timeout. A write a GET makes (an audited read) is still
+    atomic on its own: ``audit_record`` and ``TestigoModel.save`` open their own transaction.
+    Views marked ``@transaction.non_atomic_requests`` are left alone. Must be the last middleware.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
