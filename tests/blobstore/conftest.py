@@ -234,3 +234,94 @@ def mp4_with_tags() -> bytes:
     out.seek(0)
     video.save(out)
     return out.getvalue()
+
+
+# -- audio in the containers a phone or recorder produces, built byte by byte ---------------
+
+MP3_FRAME = b"\xff\xfb\x90\x00" + bytes(413)  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, silent
+
+
+def _riff_chunk(kind: bytes, payload: bytes) -> bytes:
+    import struct
+
+    return kind + struct.pack("<I", len(payload)) + payload + (b"\0" if len(payload) % 2 else b"")
+
+
+@pytest.fixture
+def wav_from_a_recorder(wav_with_tags: bytes) -> bytes:
+    """The tagged WAV plus what field recorders add: LIST/INFO, a bext chunk and iXML."""
+    import struct
+
+    body = wav_with_tags[12:]
+    info = b"INFO" + _riff_chunk(b"IART", b"Juan Perez\0") + _riff_chunk(b"ICMT", b"Petare\0")
+    extra = (
+        _riff_chunk(b"LIST", info)
+        + _riff_chunk(b"bext", b"Juan Perez recorder".ljust(256, b"\0") + b"2024-07-29" * 3)
+        + _riff_chunk(b"iXML", b"<BWFXML><NOTE>Juan Perez</NOTE></BWFXML>")
+    )
+    body = extra + body
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
+@pytest.fixture
+def mp3_with_tags() -> bytes:
+    """Forty silent MP3 frames with ID3v2 and ID3v1 tags naming the witness."""
+    import io
+
+    from mutagen.id3 import ID3, TDRC, TPE1
+
+    out = io.BytesIO(MP3_FRAME * 40)
+    tags = ID3()
+    tags.add(TPE1(encoding=3, text=WITNESS))
+    tags.add(TDRC(encoding=3, text="2024-07-29"))
+    tags.save(out, v1=2)
+    return out.getvalue()
+
+
+@pytest.fixture
+def opus_with_tags() -> bytes:
+    """An Ogg Opus voice note (the format of messaging apps) with artist and location comments."""
+    import struct
+
+    from mutagen.ogg import OggPage
+
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, 312, 48000, 0, 0)
+    comments = [f"ARTIST={WITNESS}".encode(), b"LOCATION=10.5034,-66.9166"]
+    tags = b"OpusTags" + struct.pack("<I", 7) + b"testigo" + struct.pack("<I", len(comments))
+    for comment in comments:
+        tags += struct.pack("<I", len(comment)) + comment
+    pages = []
+    for sequence, (packets, position) in enumerate(
+        [([head], 0), ([tags], 0), ([b"\xf8\xff\xfe"] * 50, 312 + 48000)]
+    ):
+        page = OggPage()
+        page.packets, page.serial, page.sequence, page.position = packets, 7, sequence, position
+        page.first, page.last = sequence == 0, sequence == 2
+        pages.append(page.write())
+    return b"".join(pages)
+
+
+@pytest.fixture
+def flac_with_tags() -> bytes:
+    """A FLAC stream header (48 kHz, mono) with Vorbis comments and a cover picture."""
+    import io
+
+    from mutagen.flac import FLAC, Picture
+
+    streaminfo = (
+        b"\x10\x00\x10\x00"
+        + bytes(6)
+        + bytes([0x0B, 0xB8, 0x00, 0xF0, 0x00, 0x00, 0x1F, 0x40])
+        + bytes(16)
+    )
+    out = io.BytesIO(b"fLaC\x80" + len(streaminfo).to_bytes(3, "big") + streaminfo)
+    flac = FLAC(out)
+    flac.add_tags()
+    flac.tags["ARTIST"] = WITNESS
+    picture = Picture()
+    picture.data = b"\x89PNG\r\n\x1a\n" + bytes(32)
+    picture.mime = "image/png"
+    flac.add_picture(picture)
+    out.seek(0)
+    flac.save(out)
+    return out.getvalue()

@@ -7,8 +7,11 @@ The public surface, by task:
   :func:`load_master_key`, :func:`rotate_keyfile`, :func:`rotate_master_key`;
 * the store: :class:`StoreSettings`, :func:`open_store`, :func:`initialise_store`,
   :class:`BlobStore` (``put``, ``writer``, ``open``, ``info``, ``exists``, ``verify``,
-  ``rewrap``, ``sweep``), :class:`StoredItem`, :class:`RecordedItem`, :class:`VerifyReport`;
+  ``rewrap``, ``sweep``, ``records``), :class:`StoredItem`, :class:`RecordedItem`,
+  :class:`VerifyReport`;
+* sealed record fields: :class:`RecordCipher`, :func:`is_sealed`;
 * media: :func:`sniff_media_type`, :func:`extract_metadata`, :func:`derive_stripped_copy`,
+  :func:`refusal_reason`,
   :class:`Derivation`;
 * export: :func:`export_bag`, :class:`BagItem`, :class:`CustodyRow`, :class:`Redactor`.
 
@@ -23,6 +26,7 @@ from testigo.blobstore.derive import (
     Derivation,
     can_strip,
     derive_stripped_copy,
+    refusal_reason,
     strip_metadata,
 )
 from testigo.blobstore.errors import (
@@ -57,6 +61,7 @@ from testigo.blobstore.keys import (
     recovery_phrase,
 )
 from testigo.blobstore.metadata import extract_metadata
+from testigo.blobstore.records import RecordCipher, is_sealed
 from testigo.blobstore.rotation import KeyfileRotation, rotate_keyfile, rotate_master_key
 from testigo.blobstore.settings import StoreSettings, initialise_store, open_store
 from testigo.blobstore.sniff import extension_matches, sniff_media_type
@@ -93,6 +98,7 @@ __all__ = [
     "MediaError",
     "PendingItem",
     "Problem",
+    "RecordCipher",
     "RecordedItem",
     "RecoveryPhraseError",
     "Redactor",
@@ -113,6 +119,7 @@ __all__ = [
     "extension_matches",
     "extract_metadata",
     "initialise_store",
+    "is_sealed",
     "keyfile_change_passphrase",
     "keyfile_create",
     "keyfile_key_id",
@@ -123,6 +130,7 @@ __all__ = [
     "open_store",
     "recovery_file_write",
     "recovery_phrase",
+    "refusal_reason",
     "rotate_keyfile",
     "rotate_master_key",
     "sniff_media_type",

@@ -15,11 +15,23 @@ What is removed:
   ``/PieceInfo`` application data, the trailer ``/ID`` (a fingerprint shared with the original),
   and author names and dates on markup annotations. Page content is not rewritten: a name typed
   into the text stays there. Encrypted PDFs are refused.
+* **audio**: the sound is copied untouched; the tags go. WAV is rebuilt with only its ``fmt ``,
+  ``fact`` and ``data`` chunks (so ``LIST/INFO``, ``bext`` with its originator and recording
+  time, ``iXML`` and ``id3 `` chunks are gone), streamed. MP3 loses its ID3v2, ID3v1 and APEv2
+  tags; Ogg (Opus, Vorbis, FLAC, Speex) its comments; FLAC its comments and pictures (mutagen).
+  These are rewritten in memory, up to :data:`MAX_IN_MEMORY_AUDIO` bytes. The copy is read back
+  and refused if any tag remains.
+* **video, and audio in MP4/M4A, AMR, AAC, WebM or Matroska**: refused. No library here rewrites
+  these containers safely: mutagen removes an MP4's tag list but not the creation times in its
+  ``mvhd``/``tkhd``/``mdhd`` boxes or the QuickTime location (``©xyz``, ``mdta`` keys), so a
+  "stripped" copy would still say when and where it was recorded.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -69,9 +81,32 @@ class Derivation:
         return data
 
 
+#: Audio types stripped with mutagen, in memory.
+_MUTAGEN_AUDIO = {"audio/mpeg", "audio/ogg", "audio/flac"}
+#: The largest MP3, Ogg or FLAC file stripped (it is held in memory while rewritten).
+MAX_IN_MEMORY_AUDIO = 256 * 1024 * 1024
+_WAV_KEPT_CHUNKS = {b"fmt ", b"fact", b"data"}
+
+
 def can_strip(media_type: str) -> bool:
     """Whether :func:`strip_metadata` handles this media type."""
-    return media_type in _IMAGE_TYPES or media_type == "application/pdf"
+    return (
+        media_type in _IMAGE_TYPES
+        or media_type == "application/pdf"
+        or media_type == "audio/wav"
+        or media_type in _MUTAGEN_AUDIO
+    )
+
+
+def refusal_reason(media_type: str) -> str | None:
+    """Why no stripped copy is made of this type, for the types refused on purpose."""
+    family = media_type.split("/", 1)[0]
+    if can_strip(media_type) or family not in {"audio", "video"}:
+        return None
+    return (
+        f"metadata cannot be stripped safely from {media_type} files: no library here "
+        "rewrites this container without leaving its recording times or location behind"
+    )
 
 
 def strip_metadata(
@@ -92,7 +127,99 @@ def strip_metadata(
         return _strip_image(source, sink)
     if media_type == "application/pdf":
         return _strip_pdf(source, sink)
-    raise UnsupportedMediaError(f"metadata cannot be stripped from {media_type} files")
+    if media_type == "audio/wav":
+        return _strip_wav(source, sink)
+    if media_type in _MUTAGEN_AUDIO:
+        return _strip_tagged_audio(source, sink, media_type)
+    raise UnsupportedMediaError(
+        refusal_reason(media_type) or f"metadata cannot be stripped from {media_type} files"
+    )
+
+
+def _strip_wav(source: BinaryIO, sink: BinaryIO) -> StripResult:
+    """Copy a RIFF/WAVE file keeping only the chunks that describe and hold the sound."""
+    header = source.read(12)
+    if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+        raise MediaError("the WAV file has no RIFF/WAVE header")
+    kept: list[tuple[bytes, int, int]] = []  # (id, offset of its payload, size)
+    file_size = source.seek(0, io.SEEK_END)
+    declared = 8 + struct.unpack("<I", header[4:8])[0]
+    end = declared if 12 < declared <= file_size else file_size  # streamed WAVs lie
+    offset = 12
+    while offset + 8 <= end:
+        source.seek(offset)
+        chunk = source.read(8)
+        kind, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+        size = min(size, end - offset - 8)  # a truncated recording keeps what it has
+        if kind in _WAV_KEPT_CHUNKS and not any(kind == k for k, _o, _s in kept):
+            kept.append((kind, offset + 8, size))
+        offset += 8 + size + (size & 1)
+    kinds = [kind for kind, _o, _s in kept]
+    if b"fmt " not in kinds or b"data" not in kinds:
+        raise MediaError("the WAV file has no fmt or data chunk")
+    total = 4 + sum(8 + size + (size & 1) for _k, _o, size in kept)
+    sink.write(b"RIFF" + struct.pack("<I", total) + b"WAVE")
+    for kind, start, size in kept:
+        sink.write(kind + struct.pack("<I", size))
+        source.seek(start)
+        remaining = size
+        while remaining:
+            block = source.read(min(remaining, 1024 * 1024))
+            if not block:
+                raise MediaError("the WAV file ends inside a chunk")
+            sink.write(block)
+            remaining -= len(block)
+        if size & 1:
+            sink.write(b"\0")
+    method = "rebuilt with only the fmt, fact and data chunks; sound data copied unchanged"
+    return StripResult("audio/wav", method, "testigo.blobstore", "1")
+
+
+def _strip_tagged_audio(source: BinaryIO, sink: BinaryIO, media_type: str) -> StripResult:
+    import mutagen
+    from mutagen import MutagenError
+
+    source.seek(0, io.SEEK_END)
+    if source.tell() > MAX_IN_MEMORY_AUDIO:
+        raise UnsupportedMediaError(
+            f"audio files over {MAX_IN_MEMORY_AUDIO // (1024 * 1024)} MiB are not stripped"
+        )
+    source.seek(0)
+    buffer = io.BytesIO(source.read())
+    try:
+        parsed = mutagen.File(buffer)
+        if parsed is None:
+            raise MediaError(f"the {media_type} file cannot be parsed")
+        if media_type == "audio/mpeg":
+            from mutagen.apev2 import delete as delete_ape
+            from mutagen.id3 import delete as delete_id3
+
+            buffer.seek(0)
+            delete_id3(buffer, delete_v1=True, delete_v2=True)
+            buffer.seek(0)
+            delete_ape(buffer)
+            method = "removed ID3v2, ID3v1 and APEv2 tags; audio frames copied unchanged"
+        elif media_type == "audio/flac":
+            parsed.clear_pictures()
+            buffer.seek(0)
+            parsed.save(buffer, deleteid3=True)
+            buffer.seek(0)
+            parsed.delete(buffer)
+            method = "removed Vorbis comments, pictures and ID3 tags; audio frames unchanged"
+        else:
+            buffer.seek(0)
+            parsed.delete(buffer)
+            method = "removed the Ogg stream's comments; audio packets copied unchanged"
+        buffer.seek(0)
+        check = mutagen.File(buffer)
+    except MutagenError as exc:
+        raise MediaError(f"the {media_type} file cannot be rewritten: {exc}") from None
+    if check is None or check.tags:
+        raise MediaError(f"tags remained in the {media_type} copy; no copy was made")
+    if getattr(check, "pictures", None):
+        raise MediaError(f"pictures remained in the {media_type} copy; no copy was made")
+    sink.write(buffer.getbuffer())
+    return StripResult(media_type, method, "mutagen", library_versions()["mutagen"])
 
 
 def _strip_image(source: BinaryIO, sink: BinaryIO) -> StripResult:
@@ -170,7 +297,7 @@ def derive_stripped_copy(store: BlobStore, original_sha256: str) -> Derivation:
     """Store a metadata-stripped copy of a stored item as a new item; return its provenance.
 
     The copy is decrypted, stripped and re-encrypted in memory: no plaintext reaches the disk.
-    Memory holds the decoded image (or parsed PDF), so very large files need matching memory.
+    Memory holds the decoded image (or parsed PDF, or the MP3/Ogg/FLAC file); WAV is streamed.
     """
     info = store.info(original_sha256)
     with store.open(info.sha256) as original, store.writer() as pending:

@@ -13,6 +13,8 @@ listed under ``"errors"``. The result looks like::
       "captured_at": "2024-07-29T21:15:03-04:00",   # ISO 8601; no offset if the camera gave none
       "captured_at_source": "exif:DateTimeOriginal",
       "pdf": {...}, "av": {...},           # for PDFs and audio/video containers
+      "mp4": {"created_utc": ..., "location_iso6709": ...},  # MP4/QuickTime boxes; their GPS
+                                           # position goes to "gps" like a photo's
       "extractor": {"name": "testigo.blobstore.metadata", "version": 1, "libraries": {...}},
       "errors": []
     }
@@ -24,6 +26,8 @@ import contextlib
 import datetime as dt
 import logging
 import math
+import re
+import struct
 import warnings
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -78,6 +82,10 @@ def extract_metadata(
         _run(result, "pdf", _pdf, fp)
     if family in {"audio", "video"} or media_type in {"image/heic", "image/heif"}:
         _run(result, "av", _audio_video, fp)
+    if media_type in _ISO_MEDIA:
+        from_tags = {k: v for k, v in result.items() if k.startswith("captured_at")}
+        _run(result, "mp4", _iso_media_boxes, fp)
+        result.update(from_tags)  # a date tag, when present, wins over the mvhd time
     return result
 
 
@@ -354,3 +362,131 @@ def _tag_text(value: Any) -> Any:
     if isinstance(text, list):
         return [str(v)[:_MAX_TEXT] for v in text[:50]]
     return str(value)[:_MAX_TEXT]
+
+
+# -- MP4 / QuickTime boxes: recording time and place, which mutagen's tag list leaves out ------
+
+_ISO_MEDIA = {"video/mp4", "video/quicktime", "audio/mp4", "video/3gpp", "video/3gpp2"}
+_MP4_EPOCH = dt.datetime(1904, 1, 1, tzinfo=dt.UTC)
+_ISO6709 = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)?")
+_LOCATION_KEY = "com.apple.quicktime.location.ISO6709"
+_MAX_BOX_READ = 1024 * 1024
+
+
+def _boxes(fp: BinaryIO, start: int, end: int) -> Any:
+    """``(type, payload start, payload end)`` of each box between ``start`` and ``end``."""
+    offset = start
+    while offset + 8 <= end:
+        fp.seek(offset)
+        head = fp.read(16)
+        if len(head) < 8:
+            return
+        size, kind = struct.unpack(">I4s", head[:8])
+        header = 8
+        if size == 1 and len(head) == 16:
+            size, header = struct.unpack(">Q", head[8:16])[0], 16
+        elif size == 0:
+            size = end - offset
+        if size < header:
+            return
+        yield kind, offset + header, min(offset + size, end)
+        offset += size
+
+
+def _child(fp: BinaryIO, start: int, end: int, path: list[bytes]) -> tuple[int, int] | None:
+    for kind, body, stop in _boxes(fp, start, end):
+        if kind == path[0]:
+            return (body, stop) if len(path) == 1 else _child(fp, body, stop, path[1:])
+    return None
+
+
+def _read(fp: BinaryIO, start: int, end: int) -> bytes:
+    fp.seek(start)
+    return fp.read(min(end - start, _MAX_BOX_READ))
+
+
+def _iso6709(text: str) -> dict[str, Any] | None:
+    match = _ISO6709.match(text.strip())
+    if match is None:
+        return None
+    lat, lon, alt = match.groups()
+    gps: dict[str, Any] = {"latitude": round(float(lat), 7), "longitude": round(float(lon), 7)}
+    if not (-90 <= gps["latitude"] <= 90 and -180 <= gps["longitude"] <= 180):
+        return None
+    if alt is not None:
+        gps["altitude_m"] = float(alt)
+    return gps
+
+
+def _iso_media_boxes(fp: BinaryIO) -> dict[str, Any]:
+    """Creation time (``mvhd``) and recorded location (``udta/©xyz``, QuickTime ``mdta`` keys)."""
+    end = fp.seek(0, 2)
+    moov = _child(fp, 0, end, [b"moov"])
+    if moov is None:
+        return {}
+    box: dict[str, Any] = {}
+    mvhd = _child(fp, *moov, [b"mvhd"])
+    if mvhd is not None:
+        data = _read(fp, *mvhd)
+        version = data[0] if data else 0
+        fields = ">QQIQ" if version == 1 else ">IIII"
+        width = struct.calcsize(fields)
+        if len(data) >= 4 + width:
+            created, modified, scale, duration = struct.unpack(fields, data[4 : 4 + width])
+            for key, seconds in (("created_utc", created), ("modified_utc", modified)):
+                if seconds:  # 0 means "not set", as most encoders leave it
+                    stamp = _MP4_EPOCH + dt.timedelta(seconds=seconds)
+                    box[key] = stamp.isoformat().replace("+00:00", "Z")
+            if scale:
+                box["duration_seconds"] = round(duration / scale, 3)
+    location = None
+    xyz = _child(fp, *moov, [b"udta", b"\xa9xyz"])
+    if xyz is not None:
+        data = _read(fp, *xyz)
+        length = struct.unpack(">H", data[:2])[0] if len(data) >= 4 else 0
+        location = data[4 : 4 + length].decode("utf-8", "replace")
+        box["location_source"] = "udta/\u00a9xyz"
+    meta = _child(fp, *moov, [b"meta"])
+    if meta is not None:
+        found = _mdta_items(fp, *meta)
+        if found:
+            box["quicktime_keys"] = found
+        if found.get(_LOCATION_KEY) and location is None:
+            location = str(found[_LOCATION_KEY])
+            box["location_source"] = f"meta/keys/{_LOCATION_KEY}"
+    out: dict[str, Any] = {"mp4": box}
+    if location:
+        box["location_iso6709"] = location
+        gps = _iso6709(location)
+        if gps is not None:
+            out["gps"] = gps
+    if box.get("created_utc"):
+        out["captured_at"], out["captured_at_source"] = box["created_utc"], "mp4:mvhd"
+    return out
+
+
+def _mdta_items(fp: BinaryIO, start: int, end: int) -> dict[str, Any]:
+    """The QuickTime metadata (``keys`` + ``ilst`` in an ``mdta`` meta box) as name → value."""
+    keys_box = _child(fp, start, end, [b"keys"])
+    ilst = _child(fp, start, end, [b"ilst"])
+    if keys_box is None or ilst is None:
+        return {}
+    data = _read(fp, *keys_box)
+    names, offset = [], 8
+    while offset + 8 <= len(data) and len(names) < 200:
+        size = struct.unpack(">I", data[offset : offset + 4])[0]
+        if size < 8:
+            break
+        names.append(data[offset + 8 : offset + size].decode("utf-8", "replace"))
+        offset += size
+    found: dict[str, Any] = {}
+    for kind, body, stop in _boxes(fp, *ilst):
+        index = struct.unpack(">I", kind)[0]
+        value_box = _child(fp, body, stop, [b"data"])
+        if not 1 <= index <= len(names) or value_box is None:
+            continue
+        raw = _read(fp, *value_box)
+        value = raw[8:]
+        text = value.decode("utf-8", "replace") if raw[:4] == b"\0\0\0\x01" else None
+        found[names[index - 1]] = text if text is not None else {"binary": len(value)}
+    return found

@@ -46,6 +46,7 @@ from testigo.blobstore.errors import (
     WrongKeyError,
 )
 from testigo.blobstore.keys import Keyring, MasterKey
+from testigo.blobstore.records import RecordCipher
 from testigo.blobstore.sniff import SNIFF_BYTES, sniff_media_type
 
 STORE_FORMAT = "testigo-blobstore"
@@ -226,6 +227,8 @@ class BlobStore:
         except InvalidTag:
             raise TamperedError("store.json was altered") from None
         self._locator_key = _unb64(payload["locator_key"])
+        self.records = RecordCipher(self._locator_key)
+        """Seals small sensitive values kept outside the store (see :mod:`.records`)."""
 
     def _master_for(self, key_id: str, what: str) -> MasterKey:
         try:

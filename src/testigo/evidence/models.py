@@ -4,6 +4,10 @@ The bytes live encrypted in the blob store, addressed by SHA-256; a row here is 
 record and the links. Originals are never modified: a working copy (metadata stripped) is a new
 item pointing to its original with the transformation, tool and version. Custody events are
 append-only; both tables inherit soft delete, so nothing is ever removed.
+
+What would identify a person or place (the original file name, from whom and with which device
+it came, the extracted metadata with its GPS positions, custody parties and notes) is sealed in
+the database (:mod:`testigo.evidence.fields`); hashes, sizes, media types and times are not.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from testigo.core.base import TestigoModel
 from testigo.core.models import Case, Incident, Person, Source, Violation
+from testigo.evidence.fields import SealedJSONField, SealedTextField
 
 
 class Confidentiality(models.TextChoices):
@@ -49,14 +54,14 @@ class EvidenceItem(TestigoModel):
     sha512 = models.CharField("SHA-512", max_length=128, editable=False)
     size = models.PositiveBigIntegerField(_("size in bytes"), editable=False)
     media_type = models.CharField(_("media type"), max_length=127, editable=False)
-    original_name = models.CharField(_("original file name"), max_length=255)
+    original_name = SealedTextField(_("original file name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
     language = models.CharField(
         _("language"), max_length=35, blank=True, help_text=_("e.g. es, en, es-VE")
     )
 
     # Acquisition: from whom, by whom, when, how, with what.
-    acquired_from = models.CharField(_("acquired from"), max_length=300, blank=True)
+    acquired_from = SealedTextField(_("acquired from"), max_length=300, blank=True)
     acquired_from_person = models.ForeignKey(
         Person,
         null=True,
@@ -83,10 +88,10 @@ class EvidenceItem(TestigoModel):
         choices=AcquisitionMethod.choices,
         default=AcquisitionMethod.UPLOAD,
     )
-    device = models.CharField(_("device"), max_length=200, blank=True)
-    acquisition_notes = models.TextField(_("acquisition notes"), blank=True)
+    device = SealedTextField(_("device"), max_length=200, blank=True)
+    acquisition_notes = SealedTextField(_("acquisition notes"), blank=True, multiline=True)
 
-    metadata = models.JSONField(_("extracted metadata"), default=dict, blank=True, editable=False)
+    metadata = SealedJSONField(_("extracted metadata"), blank=True)
     derived_from = models.ForeignKey(
         "self",
         null=True,
@@ -170,12 +175,12 @@ class CustodyEvent(TestigoModel):
     actor_label = models.CharField(_("actor"), max_length=150)
     at = models.DateTimeField(_("time (UTC)"), default=timezone.now, db_index=True)
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    from_party = models.CharField(_("from"), max_length=300, blank=True)
-    to_party = models.CharField(_("to"), max_length=300, blank=True)
+    from_party = SealedTextField(_("from"), max_length=300, blank=True)
+    to_party = SealedTextField(_("to"), max_length=300, blank=True)
     purpose = models.CharField(_("purpose"), max_length=500, blank=True)
     hash_before = models.CharField(_("hash before"), max_length=71, blank=True)
     hash_after = models.CharField(_("hash after"), max_length=71, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = SealedTextField(_("note"), blank=True, multiline=True)
 
     class Meta:
         ordering = ["at", "id"]

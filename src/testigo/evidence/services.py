@@ -42,6 +42,7 @@ from testigo.blobstore import (
     extract_metadata,
     recovery_file_write,
     recovery_phrase,
+    refusal_reason,
     rotate_keyfile,
     rotate_master_key,
 )
@@ -59,7 +60,15 @@ from testigo.evidence.selectors import protected_names_for
 logger = logging.getLogger(__name__)
 
 STORE_PARTY = "evidence store"
-_STRIPPED_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+_STRIPPED_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "application/pdf": ".pdf",
+    "audio/wav": ".wav",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/flac": ".flac",
+}
 
 
 def _label(actor: Any) -> str:
@@ -393,7 +402,11 @@ def _stripped_name(original: EvidenceItem, media_type: str) -> str:
         if "." in original.original_name
         else (original.original_name)
     )
-    return clean_filename(f"{stem}-stripped{_STRIPPED_EXTENSIONS.get(media_type, '')}")
+    if media_type == original.media_type and "." in original.original_name:
+        extension = "." + original.original_name.rsplit(".", 1)[1]  # same format: .opus stays
+    else:
+        extension = _STRIPPED_EXTENSIONS.get(media_type, "")
+    return clean_filename(f"{stem}-stripped{extension}")
 
 
 def evidence_derive_stripped(
@@ -414,8 +427,10 @@ def evidence_derive_stripped(
     if existing is not None:
         return existing
     if not can_strip(original.media_type):
+        reason = refusal_reason(original.media_type)
         raise UnsupportedMediaError(
-            f"{original.code}: metadata cannot be stripped from {original.media_type} files"
+            f"{original.code}: "
+            + (reason or f"metadata cannot be stripped from {original.media_type} files")
         )
     store = store or evidence_store.get_store()
     derivation = derive_stripped_copy(store, original.sha256)

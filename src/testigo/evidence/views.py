@@ -37,7 +37,14 @@ from django.views.decorators.http import require_POST
 
 from testigo.accounts.permissions import Capability, can, require
 from testigo.audit.services import audit_record, object_type_of
-from testigo.blobstore import BlobStoreError, IntegrityError, MediaError, Redactor, can_strip
+from testigo.blobstore import (
+    BlobStoreError,
+    IntegrityError,
+    MediaError,
+    Redactor,
+    can_strip,
+    refusal_reason,
+)
 from testigo.core import selectors as core_selectors
 from testigo.core.identity import Viewer, viewer
 from testigo.core.listing import Column, Listing, render_listing
@@ -87,11 +94,11 @@ def _size(n: int) -> str:
 
 def _filters(qs: Any, data: dict[str, Any], who: Viewer) -> Any:
     if data.get("q"):
+        # Original names are sealed in the database (evidence.fields): not searchable there.
         text = data["q"].strip()
         qs = qs.filter(
             Q(code__iexact=text)
             | Q(description__icontains=text)
-            | Q(original_name__icontains=text)
             | Q(sha256__startswith=text.lower().removeprefix("sha256:"))
         )
     media = data.get("media")
@@ -351,8 +358,8 @@ def _metadata_summary(metadata: dict[str, Any]) -> list[tuple[str, Any]]:
     if pdf.get("pages"):
         rows.append((_("pages"), pdf["pages"]))
     av = metadata.get("av") or {}
-    if av.get("duration_s"):
-        rows.append((_("duration (seconds)"), av["duration_s"]))
+    if av.get("duration_seconds"):
+        rows.append((_("duration (seconds)"), round(av["duration_seconds"], 1)))
     if metadata.get("extension_matches") is False:
         rows.append((_("warning"), _("the file name's extension does not match its content")))
     return rows
@@ -400,6 +407,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and item.is_original
             and stripped is None
             and can_strip(item.media_type),
+            "strip_refused": item.is_original and bool(refusal_reason(item.media_type)),
         },
     )
 
