@@ -15,6 +15,9 @@ country pack), so that its time and peak memory are its own:
     reimport  the same file again: every row is compared with its record and found unchanged
               (--reimport)
 
+Memory: "peak RSS" is the stage process's own peak (VmHWM), "workers" the largest peak of one
+worker process, "all" the largest sum of the process and its workers, sampled twice a second.
+
 The source's mapping is the automatic one, accepting `place_not_found` (the generated data has
 a few places outside the gazetteer), as a documenter would for such a source.
 
@@ -50,6 +53,52 @@ def _peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class _TreeRss:
+    """Samples the resident memory of this process plus its children (the import's worker
+    processes) twice a second; `peak_mb` is the largest sum seen: parent + workers together."""
+
+    def __init__(self, every: float = 0.5) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._every = every
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _rss_kb(pid: int | str) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def _children(self) -> list[str]:
+        me, found = str(os.getpid()), []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if stat.rsplit(")", 1)[1].split()[1] == me:
+                    found.append(entry.name)
+        return found
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            total = self._rss_kb("self") + sum(self._rss_kb(pid) for pid in self._children())
+            self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb / 1024
 
 
 def _cpu(who: int) -> float:
@@ -152,7 +201,9 @@ def run_stage(stage: str, path: Path, workers: int | None) -> dict[str, Any]:
     if stage == "setup":
         setup_database()
         return {}
+    tree = _TreeRss()
     result = stage_anchor(path) if stage == "anchor" else stage_import(path, workers)
+    result["tree_peak_rss_mb"] = tree.stop()
     result["peak_rss_mb"] = _peak_rss_mb()
     result["workers_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result["cpu_main_s"] = _cpu(resource.RUSAGE_SELF)
@@ -177,6 +228,18 @@ def _database_env(base_url: str | None, name: str, work: Path) -> dict[str, str]
         connection.execute(f'CREATE DATABASE "{database}"')
     env["TESTIGO_DATABASE_URL"] = f"{server}/{database}"
     return env
+
+
+def _drop_databases(base_url: str | None) -> None:
+    """Drop the PostgreSQL databases this run created (nothing to do for SQLite)."""
+    if base_url is None:
+        return
+    import psycopg
+
+    server, _, database = base_url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        for name in ("anchor", "import"):
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}_{name}" WITH (FORCE)')
 
 
 def _in_subprocess(stage: str, path: Path, env: dict[str, str], workers: int | None) -> Any:
@@ -213,6 +276,7 @@ def main() -> None:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+            _drop_databases(args.database_url)
 
 
 def _bench(args: argparse.Namespace, work: Path) -> None:
@@ -243,16 +307,19 @@ def _bench(args: argparse.Namespace, work: Path) -> None:
     print(f"\n{database}, {args.rows:,} rows ({size:,.0f} MiB)")
     print(
         f"{'stage':<10}{'seconds':>9}{'rows/s':>10}{'× anchor':>10}{'peak RSS MiB':>14}"
-        f"{'workers MiB':>13}{'CPU main s':>12}{'CPU workers s':>15}  load (1/5/15 min)"
+        f"{'workers MiB':>13}{'all MiB':>9}{'CPU main s':>12}{'CPU workers s':>15}"
+        "  load (1/5/15 min)"
     )
     for stage, r in results.items():
         print(
             f"{stage:<10}{r['seconds']:>9.1f}{r['rows'] / r['seconds']:>10,.0f}"
             f"{r['seconds'] / anchor:>10.2f}{r['peak_rss_mb']:>14,.0f}"
-            f"{r['workers_peak_rss_mb']:>13,.0f}{r['cpu_main_s']:>12.1f}{r['cpu_workers_s']:>15.1f}"
+            f"{r['workers_peak_rss_mb']:>13,.0f}{r.get('tree_peak_rss_mb', 0):>9,.0f}"
+            f"{r['cpu_main_s']:>12.1f}{r['cpu_workers_s']:>15.1f}"
             f"  {r['load']}"
         )
     out = ROOT / "bench" / "out" / f"import_db_{database.lower()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"rows": args.rows, "mib": size, "results": results}, indent=2))
 
 

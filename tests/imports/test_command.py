@@ -197,6 +197,25 @@ def test_a_dry_run_writes_nothing_even_for_a_valid_file(
     assert not ImportMapping.objects.exists()
 
 
+def test_the_command_shows_a_progress_bar_on_stderr_and_none_with_json(
+    messy_csv, fixed_mapping, run_import, capsys
+):
+    capsys.readouterr()
+    code, out, _ = run_import(
+        str(messy_csv), "--source", "Foro Penal", "--mapping", str(fixed_mapping), "--dry-run"
+    )
+    bar = capsys.readouterr().err
+    assert code == 0 and "lista.csv: 100%|" in bar and "6 rows" in bar
+    assert "100%" not in out  # the report stays clean for a pipe
+
+    code, out, _ = run_import(
+        str(messy_csv), "--source", "Foro Penal", "--mapping", str(fixed_mapping), "--dry-run",
+        "--json",
+    )  # fmt: skip
+    assert code == 0 and capsys.readouterr().err == ""
+    assert json.loads(out)["records"] == 6
+
+
 def test_reimporting_the_same_file_adds_no_records(messy_csv, fixed_mapping, run_import):
     args = (str(messy_csv), "--source", "Foro Penal", "--mapping", str(fixed_mapping))
     run_import(*args)

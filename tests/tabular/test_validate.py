@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from testigo.domain.reported import HEADER_ALIASES
 from testigo.tabular import Mapping, RowMapper, auto_mapping, open_table, preview, validate
 
 FORMATS = ["latin-1;csv", "utf-16,csv", "utf-8-sig\tcsv", "xlsx", "ods"]
@@ -186,3 +187,43 @@ def test_a_preview_shows_the_first_rows_and_a_suggestion_per_column(messy_file, 
     assert shown.suggestions["C.I."][0].field == "national_id"
     assert [p.code for p in shown.problems] == ["title_row"]
     assert json.loads(json.dumps(shown.to_dict()))["headers"][0] == "Apellidos y nombres"
+
+
+#: Canonical texts that exercise each group the mapper normalises once per distinct text, and
+#: the order of problems across groups (a bad name, sex, date, age, ID, place, act, status).
+TRICKY = [
+    {"full_name": "123", "sex": "X", "event_date": "32/13/2024", "age": "200",
+     "national_id": "abc", "state": "Atlántida", "municipality": "Nada", "act": "zzz",
+     "status": "quién sabe"},
+    {"given_names": "Ana", "surnames": "Pérez", "sex": "F", "event_date": "2024-08",
+     "age": "30", "national_id": "V-12.345.678", "state": "Lara", "municipality": "Iribaren",
+     "act": "detenida", "status": "detenida"},
+    {"full_name_surnames_first": "PÉREZ ANA", "sex": "F", "age": "30", "state": "Lara",
+     "status": "fallecida", "birth_date": "1990"},
+    {"event_date": "2024-08-03", "national_id": "no posee", "municipality": "Sucre",
+     "act": "desaparecida", "body": "SEBIN", "facility": "El Helicoide", "affiliation": "x"},
+    {},
+]  # fmt: skip
+
+
+def test_the_mapper_normalises_exactly_as_the_domain_normaliser_does(reported_context):
+    from testigo.countrypacks.packfile import pack_read
+    from testigo.demo.generator import RAW_COLUMNS, generate
+    from testigo.domain.reported import canonical_field, normalise_reported
+
+    pack = pack_read("ve")
+    generated = generate(pack=pack.manifest, gazetteer_places=pack.places, n_records=1500)
+    demo = []
+    for record in generated.records:
+        texts = {}
+        for column in RAW_COLUMNS:
+            name, text = canonical_field(column), str(record.raw.get(column) or "").strip()
+            if name and text and name not in texts:
+                texts[name] = text
+        demo.append(texts)
+    mapper = RowMapper(auto_mapping([]), reported_context, headers=[])
+    key = {name: alias for alias, name in reversed(list(HEADER_ALIASES.items()))}
+    # Twice over: the second pass reads what the mapper remembered.
+    for texts in [*TRICKY, *demo, *TRICKY, *demo]:
+        direct = normalise_reported({key[n]: t for n, t in texts.items()}, reported_context)
+        assert mapper._normalise(texts) == direct, texts

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from testigo.domain.text import fold
@@ -79,6 +80,7 @@ def _capitalise(word: str) -> str:
     return re.sub(r"[^\W\d_]+", lambda m: m[0][:1].upper() + m[0][1:].lower(), word)
 
 
+@lru_cache(maxsize=1 << 16)  # the same name words repeat across a list
 def _fix_case(word: str) -> str:
     if fold(word) in PARTICLES:
         return word.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["fold", "strip_accents"]
 
@@ -23,6 +24,8 @@ def strip_accents(text: str) -> str:
     return unicodedata.normalize("NFC", bare)
 
 
+# Names and places repeat across a list: an import folds the same words millions of times.
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Fold text for comparison: no accents, case-folded, punctuation dropped, single spaces.
 

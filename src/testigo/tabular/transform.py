@@ -50,6 +50,32 @@ _NAMES = ("full_name", "full_name_surnames_first", "given_names", "surnames")
 _SPLIT = re.compile(r"\s*(?:[,;/+]|\s(?:y|e|and)\s)\s*")
 _CACHE_LIMIT = 100_000
 
+#: The fields `normalise_reported` reads independently of each other, in the order it reports
+#: their problems, with the `ReportedFields` attributes each group sets. Names and ID numbers
+#: are as many as the rows; the other groups' texts repeat across a file (a few sexes, states,
+#: act types, event dates), so the mapper normalises each distinct text once.
+_UNCACHED_GROUP = (*_NAMES, "national_id")
+_CACHED_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("sex",), ("sex",)),
+    (("event_date", "birth_date", "age"), ("event_date", "birth_date", "age")),
+    (_PLACES, ("place_code",)),
+    (("act",), ("act_type",)),
+    (("body",), ("body_code",)),
+    (("facility",), ("facility_code",)),
+    (("affiliation",), ("affiliation",)),
+    (("status",), ("detention_status",)),
+)
+#: Problem field → its place in `normalise_reported`'s order.
+_PROBLEM_ORDER = {
+    name: index
+    for index, name in enumerate(
+        (
+            *("full_name", "sex", "event_date", "birth_date", "age", "national_id", "state"),
+            *("act", "body", "facility", "affiliation", "status"),
+        )
+    )
+}
+
 #: Problem code → severity. Errors make a file invalid (the import writes nothing); a mapping's
 #: ``accept`` list turns chosen codes into warnings for its source.
 PROBLEM_SEVERITY: dict[str, Severity] = {
@@ -239,6 +265,8 @@ class RowMapper:
                     )
                 )
         self._dates: dict[tuple[str, bool], _DateReading] = {}
+        self._normalised: dict[tuple[str, ...], ReportedFields] = {}
+        self._place_keys: dict[tuple[str, ...], str] = {}
         self._date_orders: dict[str, Counter[str]] = {}
         self._unresolved: dict[str, UnresolvedPlace] = {}
         self._unmatched: dict[tuple[str, str], UnmatchedValue] = {}
@@ -429,18 +457,18 @@ class RowMapper:
             text = values.get(header, "").strip()
             if text and rule.field not in found:
                 found[rule.field] = (header, text, rule)
-        reported: dict[str, str] = {}
+        reported: dict[str, str] = {}  # canonical field → text for the normaliser
         act_types: tuple[str, ...] | None = None
         places: dict[str, tuple[str, str]] = {}
         for name, (column, text, rule) in found.items():
             if name in _DATES:
                 edtf = self._date(row, column, text, rule, problems)
                 if edtf is not None:
-                    reported[_KEY[name]] = edtf
+                    reported[name] = edtf
             elif name == "full_name":
                 order = rule.name_order or self.mapping.name_order
                 key = "full_name_surnames_first" if order == "surnames_first" else "full_name"
-                reported[_KEY[key]] = text
+                reported[key] = text
             elif name in _PLACES:
                 places[name] = (column, text)
             elif rule.multiple and name in _TERMS:
@@ -449,7 +477,7 @@ class RowMapper:
                 if name == "act":
                     act_types = tuple(known)
                 if known:
-                    reported[_KEY[name]] = known[0]
+                    reported[name] = known[0]
                 if len(known) < len(codes) or not codes:
                     missing = sum(code is None for code in codes)
                     problems.append(
@@ -463,15 +491,15 @@ class RowMapper:
                     )
             else:
                 table = self._tables.get(column)
-                reported[_KEY[name]] = (table.get(fold(text)) if table else None) or text
+                reported[name] = (table.get(fold(text)) if table else None) or text
         hand_resolved = None
         if places:
-            texts = [places.get(level, ("", ""))[1] for level in _PLACES]
-            hand_resolved = self._places.get(place_key(*texts))
+            if self._places:
+                hand_resolved = self._places.get(self._place_key(places))
             if hand_resolved is None:
                 for name, (_, text) in places.items():
-                    reported[_KEY[name]] = text
-        fields = normalise_reported(reported, self.context)
+                    reported[name] = text
+        fields = self._normalise(reported)
         for problem in fields.problems:
             if problem.field == "state":
                 continue  # places are checked below, with candidates
@@ -487,6 +515,43 @@ class RowMapper:
         if act_types is None:
             act_types = (fields.act_type,) if fields.act_type else ()
         return MappedRow(row, fields, act_types, problems)
+
+    def _place_key(self, places: dict[str, tuple[str, str]]) -> str:
+        texts = tuple(places.get(level, ("", ""))[1] for level in _PLACES)
+        key = self._place_keys.get(texts)
+        if key is None:
+            if len(self._place_keys) >= _CACHE_LIMIT:
+                self._place_keys.clear()
+            key = self._place_keys[texts] = place_key(*texts)
+        return key
+
+    def _normalise(self, reported: dict[str, str]) -> ReportedFields:
+        """`normalise_reported` of the row's canonical texts, exactly, with each group of
+        fields that repeat (`_CACHED_GROUPS`) normalised once per distinct text: the same
+        fields and the same problems in the same order (tests/tabular/test_validate.py holds
+        the two equal)."""
+        alone = {_KEY[n]: reported[n] for n in _UNCACHED_GROUP if n in reported}
+        fields = normalise_reported(alone, self.context)
+        shuffled = False
+        for names, attributes in _CACHED_GROUPS:
+            key = tuple(reported.get(n, "") for n in names)
+            if not any(key):
+                continue
+            part = self._normalised.get((*names, *key))
+            if part is None:
+                if len(self._normalised) >= _CACHE_LIMIT:
+                    self._normalised.clear()
+                texts = {_KEY[n]: text for n, text in zip(names, key, strict=True) if text}
+                part = normalise_reported(texts, self.context)
+                self._normalised[(*names, *key)] = part
+            for attribute in attributes:
+                setattr(fields, attribute, getattr(part, attribute))
+            if part.problems:
+                shuffled = shuffled or bool(fields.problems)
+                fields.problems.extend(part.problems)
+        if shuffled:
+            fields.problems.sort(key=lambda p: _PROBLEM_ORDER.get(p.field, len(_PROBLEM_ORDER)))
+        return fields
 
     def _check_place(
         self,
