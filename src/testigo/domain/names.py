@@ -91,6 +91,7 @@ def _fix_case(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_name_text(text: str) -> str:
     """Trim, collapse spaces, drop stray symbols and fix case.
 
@@ -219,6 +220,7 @@ def _split_surnames_first(units: tuple[str, ...]) -> tuple[tuple[str, ...], tupl
     return units[cut:], units[:cut]
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_full_name(text: str, *, order: NameOrder = "auto") -> PersonName:
     """Split a full name written in one field into given names and surnames.
 
@@ -250,6 +252,7 @@ def parse_full_name(text: str, *, order: NameOrder = "auto") -> PersonName:
     return PersonName(*_split_given_first(units))
 
 
+@lru_cache(maxsize=1 << 16)
 def split_names(given: str, surnames: str) -> PersonName:
     """Build a name from separate given-name and surname fields; either may be blank, not both.
 
