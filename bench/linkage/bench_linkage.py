@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -28,13 +29,32 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
 THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process plus that of its live children (Spark's JVM)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return own + sum(_child_peaks_kb()) / 1024
+
+
+def _child_peaks_kb() -> list[int]:
+    peaks = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != os.getpid():
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]))
+    return peaks
 
 
 def _cpu_seconds() -> float:
@@ -72,6 +92,8 @@ def _load(dataset: str):
 
 def worker(dataset: str, method: str, backend: str) -> dict:
     """One timed run in this process; returns its figures."""
+    from dataclasses import replace
+
     import numpy as np
     import pandas as pd
 
@@ -85,6 +107,7 @@ def worker(dataset: str, method: str, backend: str) -> dict:
         ours.drop(columns=["true_person_key"]).to_csv(path, index=False)
     out_path = path.with_name(f"clusters_{dataset}_{method}.csv")
     result: dict = {"dataset": dataset, "method": method, "records": len(ours)}
+    result["backend"] = backend if method == "ours" else "duckdb"
     data_cpu = _cpu_seconds() - started_cpu
 
     start = time.perf_counter()
@@ -108,8 +131,19 @@ def worker(dataset: str, method: str, backend: str) -> dict:
 
             gazetteer = Gazetteer(pack_read("ve").gazetteer_places())
         records = read_records_csv(path)
-        with RecordLinker(records, settings=settings, gazetteer=gazetteer) as linker:
-            linker.train()
+        model = None
+        if backend == "spark":
+            # Training on Spark runs hundreds of tiny jobs (u is sampled chunk by chunk), which a
+            # local session on 2 shared cores makes very slow; as the Spark test does, train
+            # with DuckDB (timed here too) and block, score and cluster on Spark.
+            with RecordLinker(
+                records, settings=replace(settings, backend="duckdb"), gazetteer=gazetteer
+            ) as trainer:
+                trainer.train()
+                model = trainer.model()
+        with RecordLinker(records, settings=settings, gazetteer=gazetteer, model=model) as linker:
+            if model is None:
+                linker.train()
             pairs = linker.predict()
             linked = linker.cluster(pairs)
             linked.clusters.to_csv(out_path, index=False)
@@ -180,13 +214,21 @@ def completeness(dataset: str) -> dict:
     }
 
 
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def _run_child(args: list[str]) -> dict:
+    """Run one measurement in a fresh process; note the load average before and after."""
+    before = _load_average()
     completed = subprocess.run(
         [sys.executable, __file__, *args], capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-5:], "args": args}
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load"] = f"{before} -> {_load_average()}"
+    return result
 
 
 def _best(run: dict) -> tuple[str, dict]:
@@ -194,8 +236,13 @@ def _best(run: dict) -> tuple[str, dict]:
 
 
 def _report(runs: list[dict], blocking: list[dict]) -> str:
+    load: dict[str, list[str]] = {}
+    for run in runs:
+        if "error" not in run and run.get("load"):
+            label = run["method"] + ("-spark" if run.get("backend") == "spark" else "")
+            load.setdefault(run["dataset"], []).append(f"load average ({label}): {run['load']}")
     lines = [
-        f"{'data set':<13} {'method':<6} {'thr':>5} {'prec':>6} {'recall':>6} {'F1':>6} "
+        f"{'data set':<13} {'method':<10} {'thr':>5} {'prec':>6} {'recall':>6} {'F1':>6} "
         f"{'bestF1':>6} {'@thr':>5} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}"
     ]
     by_data: dict[str, dict[str, dict]] = {}
@@ -203,9 +250,10 @@ def _report(runs: list[dict], blocking: list[dict]) -> str:
         if "error" in run:
             lines.append(f"ERROR {run['args']}: {run['error']}")
             continue
-        by_data.setdefault(run["dataset"], {})[run["method"]] = run
+        label = run["method"] + ("-spark" if run.get("backend") == "spark" else "")
+        by_data.setdefault(run["dataset"], {})[label] = run
     for dataset, methods in by_data.items():
-        for method in ("ours", "plain"):
+        for method in ("ours", "ours-spark", "plain"):
             run = methods.get(method)
             if run is None:
                 continue
@@ -213,7 +261,7 @@ def _report(runs: list[dict], blocking: list[dict]) -> str:
             shown = best if method == "plain" else run["at_threshold"]
             threshold = best_threshold if method == "plain" else run["at_threshold"]["threshold"]
             lines.append(
-                f"{dataset:<13} {method:<6} {float(threshold):>5.2f} {shown['precision']:>6.4f} "
+                f"{dataset:<13} {method:<10} {float(threshold):>5.2f} {shown['precision']:>6.4f} "
                 f"{shown['recall']:>6.4f} {shown['f1']:>6.4f} {best['f1']:>6.4f} "
                 f"{float(best_threshold):>5.2f} {run['seconds']:>7.1f} {run['cpu_seconds']:>7.1f} "
                 f"{run['peak_mb']:>8.0f}"
@@ -223,6 +271,8 @@ def _report(runs: list[dict], blocking: list[dict]) -> str:
             ours_error = 1 - methods["ours"]["at_threshold"]["f1"]
             removed = (plain_error - ours_error) / plain_error if plain_error > 0 else 0.0
             lines.append(f"{'':<13} share of plain Splink's F1 error removed: {removed:.0%}")
+        for entry in load.get(dataset, []):
+            lines.append(f"{'':<13} {entry}")
     for entry in blocking:
         lines.append(
             f"blocking {entry.get('dataset')}: {entry.get('blocked_pairs', 0):,} pairs from "
@@ -262,11 +312,18 @@ def main() -> None:
         latest = {}
         for entry in entries:
             if "error" not in entry:
-                latest[(entry["kind"], entry.get("dataset"), entry.get("method"))] = entry
-        runs = [e for (kind, _, _), e in latest.items() if kind == "run"]
-        print(_report(runs, [e for (kind, _, _), e in latest.items() if kind == "blocking"]))
+                method = entry.get("method")
+                backend = entry.get("backend") if method == "ours" else ""
+                latest[(entry["kind"], entry.get("dataset"), method, backend)] = entry
+        runs = [e for (kind, *_), e in latest.items() if kind == "run"]
+        print(_report(runs, [e for (kind, *_), e in latest.items() if kind == "blocking"]))
         return
 
+    # DuckDB spill files and Spark scratch go under the repository's gitignored .tmp/.
+    scratch = REPO / ".tmp" / "linkage-bench"
+    scratch.mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(scratch)
+    os.environ.setdefault("SPARK_LOCAL_DIRS", str(scratch))
     datasets = [] if args.no_febrl else ["febrl3", "febrl4"]
     if not args.febrl_only:
         for size in args.sizes.split(","):
@@ -280,7 +337,7 @@ def main() -> None:
 
     def keep(kind: str, entry: dict) -> None:
         # Each result is appended as soon as it exists, so a long run interrupted keeps the rest.
-        entry = {**entry, "kind": kind, "backend": backend, "at": time.strftime("%FT%T")}
+        entry = {"backend": backend, **entry, "kind": kind, "at": time.strftime("%FT%T")}
         with log.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry) + "\n")
 

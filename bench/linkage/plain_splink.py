@@ -24,10 +24,18 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 logging.getLogger("splink").setLevel(logging.ERROR)
 
 
+_SCRATCH: list[tempfile.TemporaryDirectory[str]] = []
+
+
 def _connect() -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection capped like ours (DuckDB takes 80% of the RAM otherwise)."""
+    """A DuckDB connection capped like ours (DuckDB takes 80% of the RAM otherwise).
+
+    Spill files go to a temporary directory (under ``$TMPDIR``) removed when the process ends.
+    """
+    scratch = tempfile.TemporaryDirectory(prefix="plain-splink-")
+    _SCRATCH.append(scratch)
     con = duckdb.connect()
-    con.execute(f"SET temp_directory = '{tempfile.mkdtemp(prefix='plain-splink-')}'")
+    con.execute(f"SET temp_directory = '{scratch.name}'")
     con.execute("SET memory_limit = '6GB'")
     con.execute("SET preserve_insertion_order = false")
     return con

@@ -77,6 +77,17 @@ def test_partial_birth_dates_keep_their_precision():
     assert f.b_day.notna().tolist() == [True, False, False, True]
 
 
+def test_only_a_day_precise_event_date_gives_an_event_day():
+    f = features_of(
+        record(given_names="A", event_date="2024-08-15"),
+        record(given_names="B", event_date="2024-08"),
+        record(given_names="C"),
+    )
+    assert f.ev_day.notna().tolist() == [True, False, False]
+    assert f.ev_day.iloc[0] == f.ev_lo.iloc[0]
+    assert f.ev_ym.tolist()[:2] == ["2024-08", "2024-08"]
+
+
 def test_an_age_at_the_event_gives_a_birth_interval():
     f = features_of(record(given_names="A", age="30", event_date="2024-08-15")).iloc[0]
     assert f.b_prec == "A"

@@ -83,7 +83,7 @@ class LinkSettings:
     match_threshold: float = 0.3
     review_threshold: float = 0.05
     extra_columns: tuple[str, ...] = ()
-    max_pairs_per_record: float = 30.0
+    max_pairs_per_record: float = 100.0
     conflict_override: float = 0.99
     u_max_pairs: float = 5e6
     em_max_pairs: float | None = 2e6
@@ -622,6 +622,8 @@ def _local_spark() -> Any:
         SparkSession.builder.master("local[*]")
         .appName("testigo-linkage")
         .config("spark.jars", similarity_jar_location())
+        # The default 1 GB driver heap runs out persisting scored pairs (FEBRL4 already).
+        .config("spark.driver.memory", "4g")
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.default.parallelism", "8")
         .config("spark.ui.enabled", "false")
