@@ -123,6 +123,8 @@ def worker(dataset: str, method: str, backend: str) -> dict:
             link_type="link" if dataset == "febrl4" else "dedupe",
             extra_columns=FEBRL_EXTRA if febrl else (),
             review_threshold=0.05,
+            # DuckDB's limit, and the local Spark driver's heap (4 GB when unset).
+            memory_limit=os.environ.get("TESTIGO_BENCH_MEMORY_LIMIT"),
         )
         gazetteer = None
         if not febrl:

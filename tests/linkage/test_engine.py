@@ -198,3 +198,14 @@ def test_the_same_input_gives_the_same_persons(hard_frame, hard_result, gazettee
     assert np.array_equal(
         again.clusters["person_id"].to_numpy(), hard_result.clusters["person_id"].to_numpy()
     )
+
+
+def test_the_memory_limit_is_written_as_spark_writes_it():
+    from testigo.linkage.engine import _spark_memory
+
+    assert [_spark_memory(x) for x in ("4GB", "10 GiB", "512MB", "1.5GB")] == [
+        "4g",
+        "10g",
+        "512m",
+        "2g",
+    ]

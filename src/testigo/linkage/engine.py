@@ -75,7 +75,8 @@ class LinkSettings:
         label_precision: precision among labelled pairs that the merge threshold must keep.
         seed: seed of every random sample, for reproducible runs.
         threads: DuckDB threads (None: all cores).
-        memory_limit: DuckDB memory limit, e.g. "6GB" (it spills to disk beyond it).
+        memory_limit: DuckDB memory limit, e.g. "6GB" (it spills to disk beyond it); with the
+            Spark backend and no session given, the local driver's heap (default 4 GB).
     """
 
     backend: Backend = "duckdb"
@@ -306,7 +307,10 @@ class RecordLinker:
         if self.settings.backend == "spark":
             from splink import SparkAPI
 
-            return SparkAPI(spark_session=spark or _local_spark(), break_lineage_method="persist")
+            return SparkAPI(
+                spark_session=spark or _local_spark(self.settings.memory_limit),
+                break_lineage_method="persist",
+            )
         import duckdb
         from splink import DuckDBAPI
 
@@ -614,7 +618,7 @@ def _for_spark(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _local_spark() -> Any:
+def _local_spark(memory_limit: str | None = None) -> Any:
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
@@ -623,12 +627,18 @@ def _local_spark() -> Any:
         .appName("testigo-linkage")
         .config("spark.jars", similarity_jar_location())
         # The default 1 GB driver heap runs out persisting scored pairs (FEBRL4 already).
-        .config("spark.driver.memory", "4g")
+        .config("spark.driver.memory", _spark_memory(memory_limit or "4GB"))
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.default.parallelism", "8")
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
+
+
+def _spark_memory(limit: str) -> str:
+    """'6GB' / '6 GiB' / '512MB' as Spark writes it ('6g', '512m')."""
+    number, unit = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*([KMGT])i?B", limit).groups()
+    return f"{max(1, round(float(number)))}{unit.lower()}"
 
 
 def link_records(
