@@ -70,15 +70,6 @@ def documenter(db, settings, tmp_path):
     return user
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
 def run_queued_tasks() -> int:
     """What `testigo db_worker --batch` does: run every queued task, then stop."""
     queued = DBTaskResult.objects.ready().count()
