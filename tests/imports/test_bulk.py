@@ -86,3 +86,62 @@ NAME_TEXT = st.text(alphabet="aábcçdeéfghiíjklmnñoópqrstuúüvwxyzAÁÉÍ�
 @settings(max_examples=300, deadline=None)
 def test_the_remembered_search_key_is_the_domains(parts):
     assert rowwork.search_text(*parts) == search_text(*parts)
+
+
+def _index_check() -> None:
+    """SQLite's own check that the FTS5 index holds exactly the table's search keys."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO core_record_fts(core_record_fts) VALUES ('integrity-check')")
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'core_record_fts_ai'")
+        assert cursor.fetchone() is not None, "the insert trigger is back"
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "sqlite", reason="the FTS5 index is SQLite's"
+)
+def test_imported_records_are_in_the_name_search_index_and_later_records_too(tmp_path):
+    from testigo.audit.context import acting_as
+    from testigo.core.models import Source
+    from testigo.core.selectors import search_filter
+
+    names = ["Ana Pérez", "Rosa Pérez", "Luis Pérez", "Ana Mora", "Eva Pérez", "Wilmer Quintero"]
+    rows = [["Nombre y apellido"], *[[name] for name in names]]
+    import_file(
+        actor="test", path_or_file=write_csv(tmp_path / "a.csv", rows), source_name="Foro",
+        chunk_rows=2,
+    )  # fmt: skip
+    _index_check()
+    hits = search_filter(Record.objects.all(), "Kintero Wilmer")
+    assert list(hits.values_list("source_row", flat=True)) == [7]
+    assert search_filter(Record.objects.all(), "Peres").count() == 4
+    with acting_as("test"):  # after the import, single inserts are indexed by the trigger again
+        Record.objects.create(
+            source=Source.objects.get(name="Foro"), external_key="x", given_names="Yusmary"
+        )
+    assert search_filter(Record.objects.all(), "Yusmari").count() == 1
+    _index_check()
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "sqlite", reason="the FTS5 index is SQLite's"
+)
+def test_an_import_refused_after_rows_were_written_leaves_the_index_and_its_trigger(tmp_path):
+    rows = [
+        ["Nº", "Nombre"],
+        ["1", "Ana Pérez"],
+        ["2", "Luis Díaz"],
+        ["3", "Rosa Mora"],
+        ["1", "X"],
+    ]
+    report = import_file(
+        actor="test",
+        path_or_file=write_csv(tmp_path / "a.csv", rows),
+        source_name="Foro",
+        mapping={"key": "Nº", "columns": {"Nombre": "full_name"}},
+        chunk_rows=2,
+    )
+    assert not report.valid  # the duplicate key in the second chunk, after the first was written
+    assert not Record.all_objects.exists()
+    _index_check()

@@ -25,6 +25,7 @@ from django.db.models.fields import DateField, DateTimeField, TimeField
 from testigo.audit.models import AuditEntry, AuditHead
 from testigo.audit.services import _now_text, object_type_of
 from testigo.core.models import Record
+from testigo.core.search_index import BulkIndexing
 from testigo.domain.audit_chain import GENESIS_HASH
 from testigo.imports.rowwork import ROW_FIELDS, SLOTS, PreparedRow, RecordLayout
 
@@ -129,6 +130,7 @@ class RecordWriter:
         self.slot_index = {slot: layout.slot_index(slot) for slot in SLOTS}
         self._next_id: int | None = None
         self.written = 0
+        self.indexing = BulkIndexing(self.connection, Record._meta.db_table)
 
     def _allocate(self, count: int) -> list[int]:
         """Ids for the next `count` records. SQLite: past the highest ever used (the write lock
@@ -175,11 +177,18 @@ class RecordWriter:
                 "supersedes_id": "null" if supersedes is None else f'"{supersedes}"',
             }
             changes.append((str(pk), after))
+        self.indexing.start()
         with self.connection.cursor() as cursor:
             cursor.executemany(self.insert_sql, params)
+        self.indexing.add(ids[0], ids[-1])
         self._audit(changes)
         self.written += len(rows)
         return ids
+
+    def finish(self) -> None:
+        """Call once all rows are written, before the transaction commits (restores the
+        search index's trigger; see `BulkIndexing`)."""
+        self.indexing.finish()
 
     def _audit(self, changes: list[tuple[str, str]]) -> None:
         """Chain one "create" entry per record, as ``audit_record_many`` does (same head lock,

@@ -545,6 +545,8 @@ class _Run:
                 for chunk in chunks:
                     seen |= chunk.unmapped_seen
                     self._take(chunk.rows, table)
+            if self.writer is not None:
+                self.writer.finish()
             if self.stopped is not None:
                 self.fatal(self.stopped)
             validation.rows_read = table.rows_read
