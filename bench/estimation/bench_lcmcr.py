@@ -202,7 +202,7 @@ def side_by_side(args: argparse.Namespace) -> None:
     )
     one_iters = WARMUP + BURNIN + it_samples * it_thin
     ess_iters = WARMUP + BURNIN + ess_samples * 100
-    keys = [(name, setting) for name in SETS for setting in K_OF]
+    keys = [(name, setting) for name in args.sets for setting in args.settings]
     acc: dict[tuple[str, str], dict[str, list[float]]] = {key: {} for key in keys}
 
     def add(key: tuple[str, str], field: str, value: float) -> None:
@@ -375,6 +375,20 @@ def main() -> None:
         "--ess-samples", type=int, help="--r: draws per chain of the ESS runs (default 2,500)"
     )
     parser.add_argument("--r-lib", help="R library directory holding LCMCR (added to R_LIBS)")
+    parser.add_argument(
+        "--sets",
+        nargs="+",
+        choices=SETS,
+        default=list(SETS),
+        help="--r: data sets (default both)",
+    )
+    parser.add_argument(
+        "--settings",
+        nargs="+",
+        choices=list(K_OF),
+        default=list(K_OF),
+        help="--r: settings, A (K=10) and/or B (K=5) (default both)",
+    )
     parser.add_argument(
         "--r-chains",
         type=int,
