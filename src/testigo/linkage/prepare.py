@@ -18,7 +18,7 @@ Feature columns (all nullable):
 * birth: ``b_lo``/``b_hi`` (first and last possible day, as days since 1970-01-01),
   ``b_prec`` ("D" day, "M" month, "Y" year, "R" range, "A" derived from an age at the event),
   ``b_y``/``b_m``/``b_d`` and ``b_day`` (for a day-precise date), ``b_year`` (the year when the
-  interval lies in one calendar year);
+  interval lies in one calendar year), ``b_decade`` (1985 -> 198, when it lies in one decade);
 * event: ``ev_lo``/``ev_hi`` (days), ``ev_day`` (the day, for a day-precise date), ``ev_ym``
   ("2024-08" when within one month);
 * place: ``st`` (state code or folded name) and ``mu`` (municipality code or "state|name").
@@ -69,7 +69,7 @@ FEATURE_COLUMNS = (
     "gn", "gn1", "gn2", "gn1_ph", "gn2_ph", "gn1_i",
     "sn", "sn1", "sn2", "sn1_ph", "sn2_ph", "sn_any_ph", "sn1_i", "gn1_fx", "sn1_fx", "sn2_fx",
     "sex", "nid", "nid_prefix",
-    "b_lo", "b_hi", "b_prec", "b_y", "b_m", "b_d", "b_year", "b_day",
+    "b_lo", "b_hi", "b_prec", "b_y", "b_m", "b_d", "b_year", "b_decade", "b_day",
     "ev_lo", "ev_hi", "ev_day", "ev_ym",
     "st", "mu",
 )  # fmt: skip
@@ -552,6 +552,10 @@ def prepare_records(
     out["b_year"] = pd.array(np.where(year == hi_year, year, np.nan), dtype="Float64").astype(
         "Int64"
     )
+    decade, hi_decade = year // 10, hi_year // 10
+    out["b_decade"] = pd.array(
+        np.where(decade == hi_decade, decade, np.nan), dtype="Float64"
+    ).astype("Int64")
     out["b_day"] = out["b_lo"].where(is_day)
 
     _spread(out, event, ("ev_lo", "ev_hi", "_ev_prec"))
