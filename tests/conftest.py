@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -82,3 +83,18 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def log_in(live_server):
+    """Signs a user in through the login page (its English or Spanish labels):
+    ``log_in(page, username, password)``, back on the dashboard when it returns."""
+
+    def log_in(page, username: str, password: str) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label(re.compile("User name|Nombre de usuario")).fill(username)
+        page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(password)
+        page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
+        page.wait_for_url(f"{live_server.url}/")
+
+    return log_in

@@ -56,15 +56,11 @@ def noisy_png(width: int = 1100, height: int = 1000) -> bytes:
 
 
 def test_a_documenter_uploads_a_photo_and_sees_it_in_the_custody_timeline(
-    page, live_server, documenter, evidence_dirs
+    page, live_server, documenter, evidence_dirs, log_in
 ):
     photo = noisy_png()
     assert len(photo) > 3_000_000
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("User name|Nombre de usuario")).fill("dora")
-    page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "dora", PASSWORD)
 
     page.goto(f"{live_server.url}/evidence/upload/")
     page.set_input_files(

@@ -45,20 +45,12 @@ def documenter(db, settings, tmp_path):
     return user
 
 
-def log_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("User name|Nombre de usuario")).fill("dora")
-    page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_a_documenter_maps_a_messy_list_fixes_it_and_finds_the_records(
-    page, live_server, documenter, tmp_path
+    page, live_server, documenter, tmp_path, log_in
 ):
     path = tmp_path / "lista.csv"
     path.write_bytes(MESSY.encode("latin-1"))
-    log_in(page, live_server)
+    log_in(page, "dora", PASSWORD)
     page.goto(f"{live_server.url}/imports/new/")
     page.get_by_label("File").set_input_files(str(path))
     page.get_by_label("Source").fill("Foro Penal")

@@ -65,13 +65,9 @@ def queue(db):
 
 
 def test_an_analyst_decides_pairs_with_the_keyboard_and_the_count_of_victims_changes(
-    page, live_server, queue
+    page, live_server, queue, log_in
 ):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("User name|Nombre de usuario")).fill("ana")
-    page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "ana", PASSWORD)
 
     page.goto(f"{live_server.url}/review/")
     expect(page.locator("#distinct-victims")).to_have_text("3")

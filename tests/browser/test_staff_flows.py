@@ -68,18 +68,10 @@ def data(db):
     return {"person": person, "violation": violation, "theirs": theirs, "users": users}
 
 
-def log_in(page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("User name|Nombre de usuario")).fill(username)
-    page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_an_analyst_finds_a_victim_by_a_misspelled_name_and_corrects_a_violation(
-    page, live_server, data
+    page, live_server, data, log_in
 ):
-    log_in(page, live_server, "ana")
+    log_in(page, "ana", PASSWORD)
     page.get_by_role("link", name=re.compile("^(Persons|Personas)$")).click()
     page.get_by_label(re.compile("Search|Buscar")).fill("Jose Peres Rodrigez")
     page.keyboard.press("Enter")
@@ -109,8 +101,8 @@ def test_an_analyst_finds_a_victim_by_a_misspelled_name_and_corrects_a_violation
     assert AuditEntry.objects.filter(action="reveal", actor__endswith=":ana").exists()
 
 
-def test_the_pages_switch_to_spanish(page, live_server, data):
-    log_in(page, live_server, "ana")
+def test_the_pages_switch_to_spanish(page, live_server, data, log_in):
+    log_in(page, "ana", PASSWORD)
     page.get_by_label(re.compile("Language|Idioma")).select_option("es")
     page.wait_for_load_state()
     page.get_by_role("link", name="Violaciones").click()
@@ -120,8 +112,8 @@ def test_the_pages_switch_to_spanish(page, live_server, data):
     page.screenshot(path="/tmp/testigo-violations-es.png", full_page=True)
 
 
-def test_a_lawyer_cannot_open_another_lawyers_case(page, live_server, data):
-    log_in(page, live_server, "luisa")
+def test_a_lawyer_cannot_open_another_lawyers_case(page, live_server, data, log_in):
+    log_in(page, "luisa", PASSWORD)
     page.get_by_role("link", name=re.compile("^(Cases|Casos)$")).click()
     assert page.get_by_role("link", name="CASE-A").count() == 1
     assert page.get_by_role("link", name="CASE-B").count() == 0
@@ -131,10 +123,10 @@ def test_a_lawyer_cannot_open_another_lawyers_case(page, live_server, data):
     assert response.status == 404
 
 
-def test_pages_work_on_a_phone_sized_screen(browser, live_server, data):
+def test_pages_work_on_a_phone_sized_screen(browser, live_server, data, log_in):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     page = context.new_page()
-    log_in(page, live_server, "ana")
+    log_in(page, "ana", PASSWORD)
     page.goto(f"{live_server.url}/violations/")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375 + 1, f"the page scrolls sideways ({width}px)"

@@ -30,7 +30,7 @@ SECONDS = 30
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, log_in):
     context = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -38,11 +38,7 @@ def page(browser, live_server):
         user = get_user_model().objects.create_user("dora", password=PASSWORD)
         user.groups.add(Group.objects.get_or_create(name="documenter")[0])
         user.user_permissions.add(Permission.objects.get(codename="reveal_identity"))
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("User name|Nombre de usuario")).fill("dora")
-    page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "dora", PASSWORD)
     yield page
     context.close()
 

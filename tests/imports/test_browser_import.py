@@ -99,14 +99,6 @@ def _run_and_close(worker: Worker) -> None:
         connections.close_all()
 
 
-def log_in(page, live_server) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label(re.compile("User name|Nombre de usuario")).fill("dora")
-    page.get_by_label(re.compile("^(Password|Contraseña)$")).fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Log in|Iniciar sesión")).click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def wait_for_the_task(page) -> None:
     """The page shows the batch waiting in the queue; a worker runs it; the page moves on."""
     page.locator("#progress progress").wait_for()
@@ -115,11 +107,11 @@ def wait_for_the_task(page) -> None:
 
 
 def test_a_documenter_imports_a_messy_workbook_through_the_task_queue_and_finds_its_provenance(
-    page, live_server, documenter, tmp_path
+    page, live_server, documenter, tmp_path, log_in
 ):
     path = write_xlsx(tmp_path / "detenidos agosto.xlsx", [HEADER, *ROWS])
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    log_in(page, live_server)
+    log_in(page, "dora", PASSWORD)
     page.goto(f"{live_server.url}/imports/new/")
     page.get_by_label("File").set_input_files(str(path))
     page.get_by_label("Source").fill("Lista de agosto")
