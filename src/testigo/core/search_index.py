@@ -27,14 +27,22 @@ def fts_table(table: str) -> str:
     return f"{table}_fts"
 
 
+def _insert_trigger(table: str) -> str:
+    """The trigger that indexes each inserted row (`BulkIndexing` lifts it for a while)."""
+    fts = fts_table(table)
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END"
+    )
+
+
 def _statements(table: str) -> list[str]:
     fts = fts_table(table)
     # An apostrophe belongs to the word ("d'ambrosyo"), as in the LIKE it replaces.
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5(search_text, content='{table}', "
         f"content_rowid='id', tokenize=\"unicode61 tokenchars ''''\", prefix='2 3 4')",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
-        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+        _insert_trigger(table),
         f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
         f"INSERT INTO {fts}({fts}, rowid, search_text) "
         f"VALUES ('delete', old.id, old.search_text); END",
@@ -43,10 +51,6 @@ def _statements(table: str) -> list[str]:
         f"VALUES ('delete', old.id, old.search_text); "
         f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
     ]
-
-
-def _insert_trigger(table: str) -> str:
-    return next(sql for sql in _statements(table) if f"{fts_table(table)}_ai " in sql)
 
 
 class BulkIndexing:
