@@ -58,6 +58,16 @@ def features_of(*records: dict[str, str], gazetteer: Gazetteer | None = None) ->
     return prepare_records(validate_records(frame), gazetteer=gazetteer).features
 
 
+def blocked_pairs_of(*records: dict[str, str]) -> set[tuple[int, int]]:
+    """The candidate pairs (record positions) the engine makes for these records."""
+    from testigo.linkage import RecordLinker
+
+    frame = pd.DataFrame([{"record_id": f"r{i}", **r} for i, r in enumerate(records)])
+    with RecordLinker(frame) as linker:
+        blocked = linker.blocked_pairs()
+    return set(zip(blocked["uid_l"].tolist(), blocked["uid_r"].tolist(), strict=True))
+
+
 _CON = duckdb.connect()
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from testigo.linkage.comparisons import (
     birth_comparison,
     birth_days_compatible,
-    blocking_rules,
     event_date_comparison,
     given_names_comparison,
     national_id_comparison,
@@ -18,7 +16,7 @@ from testigo.linkage.comparisons import (
 )
 from testigo.linkage.variants import canonical_unit, phonetic_key
 
-from .conftest import features_of, level_probe, record
+from .conftest import level_probe, record
 
 given_level = level_probe(given_names_comparison())
 surname_level = level_probe(surnames_comparison())
@@ -218,35 +216,3 @@ def test_exclusive_fields_tolerate_typos_but_not_different_values():
     assert birth_days_compatible((1985, 3, 4), (1985, 4, 3))
     assert birth_days_compatible((1985, 3, 4), (1985, 3, 14))
     assert not birth_days_compatible((1985, 3, 4), (1990, 7, 4))
-
-
-def _blocked(*records: dict[str, str]) -> set[tuple[int, int]]:
-    from testigo.linkage import RecordLinker
-
-    frame = pd.DataFrame([{"record_id": f"r{i}", **r} for i, r in enumerate(records)])
-    with RecordLinker(frame) as linker:
-        blocked = linker.blocked_pairs()
-    return set(zip(blocked["uid_l"].tolist(), blocked["uid_r"].tolist(), strict=True))
-
-
-@pytest.mark.parametrize("order", [1, -1])
-def test_a_dropped_first_given_name_is_blocked_whichever_record_comes_first(order):
-    records = [
-        record(given_names="Juan", family_names="Pérez", state="Zulia"),
-        record(given_names="Manuel Juan", family_names="Pérez", state="Zulia"),
-    ][::order]
-    assert _blocked(*records) == {(0, 1)}
-
-
-def test_records_of_one_event_day_are_blocked_despite_a_garbled_surname():
-    a = record(given_names="José", family_names="Pérez", state="Zulia", event_date="2024-08-15")
-    b = record(given_names="José", family_names="Xqwerty", state="Zulia", event_date="2024-08-15")
-    c = record(given_names="Pedro", family_names="Gil", state="Lara", event_date="2024-08-15")
-    assert _blocked(a, b, c) == {(0, 1)}
-
-
-def test_cross_rules_are_used_in_both_directions():
-    features = features_of(record(given_names="A", family_names="B C"))
-    rules = blocking_rules(features)
-    assert any("l.gn2_ph = r.gn1_fx" in rule for rule in rules)
-    assert any("l.gn1_fx = r.gn2_ph" in rule for rule in rules)

@@ -45,6 +45,13 @@ def test_a_lone_surname_field_of_three_units_is_read_surnames_first():
 def test_identity_numbers_are_normalised_with_the_domain_rules(text, digits, prefix):
     f = features_of(record(given_names="Ana", national_id=text)).iloc[0]
     assert (f.nid, f.nid_prefix) == (digits, prefix)
+    assert (f.nid_hd, f.nid_tl) == (digits[:4], digits[-4:])
+
+
+def test_short_identity_numbers_have_no_halves_to_block_on():
+    f = features_of(record(given_names="Ana", national_id="12345")).iloc[0]
+    assert f.nid == "12345"
+    assert f.nid_hd is None and f.nid_tl is None
 
 
 @settings(max_examples=300, deadline=None)

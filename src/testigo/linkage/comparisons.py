@@ -1,4 +1,4 @@
-"""The Fellegi–Sunter model for Venezuelan person records, as Splink comparisons and rules.
+"""The Fellegi–Sunter model for Venezuelan person records, as Splink comparisons.
 
 Each comparison reads the feature columns of `testigo.linkage.prepare`; levels go from the most
 to the least specific, and Splink estimates a match weight for each. SQL is generated per dialect
@@ -25,8 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import OSA
-from splink import block_on
-from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.comparison_library import CustomComparison
@@ -35,14 +33,11 @@ from splink.internals.dialects import SplinkDialect
 from .clustering import Exclusive
 
 __all__ = [
-    "PairCounter",
     "birth_days_compatible",
-    "blocking_rules",
     "comparisons",
     "exclusive_fields",
     "extra_comparisons",
     "national_ids_compatible",
-    "training_rules",
 ]
 
 SqlBuilder = Callable[[SplinkDialect], str]
@@ -333,266 +328,6 @@ def comparisons(extra_columns: Sequence[str] = ()) -> list[ComparisonCreator]:
         sex_comparison(),
         place_comparison(),
         *extra_comparisons(extra_columns),
-    ]
-
-
-# Blocking -----------------------------------------------------------------------------------
-
-
-# Each rule: the columns it joins on, and whether pairs on name keys alone must also have
-# compatible places and birth dates. Cross rules compare one record's first surname with the
-# other's second.
-_CORE_RULES: tuple[tuple[tuple[str, ...] | tuple[tuple[str, str], ...], bool], ...] = (
-    ((("nid", "nid"),), False),
-    ((("st", "st"), ("gn1_fx", "gn1_fx"), ("sn1_fx", "sn1_fx")), True),
-    ((("st", "st"), ("gn1_fx", "gn1_fx"), ("sn1_fx", "sn2_fx")), True),  # swapped or dropped
-    ((("st", "st"), ("gn1_fx", "gn1_fx"), ("sn2_fx", "sn1_fx")), True),
-    ((("st", "st"), ("sn1_fx", "sn1_fx"), ("sn2_fx", "sn2_fx")), True),  # given name garbled
-    ((("st", "st"), ("b_day", "b_day")), False),
-)
-# Looser rules, most useful first: ordered by the true pairs the rules before them miss, per
-# pair made, measured on a million hard synthetic records, where namesakes are dense and a rule
-# on one common name key makes tens of millions of pairs. A rule joining different columns is
-# used in both directions. Most add an event or birth key to name keys or initials: records of
-# one event share its day or month, and the birth year or decade tells namesakes apart.
-_S = ("st", "st")
-_MU = ("mu", "mu")
-_GN = ("gn1_fx", "gn1_fx")
-_SN = ("sn1_fx", "sn1_fx")
-_GI = ("gn1_i", "gn1_i")
-_SI = ("sn1_i", "sn1_i")
-_EV_DAY = ("ev_day", "ev_day")
-_EV_YM = ("ev_ym", "ev_ym")
-_B_YEAR = ("b_year", "b_year")
-_B_DECADE = ("b_decade", "b_decade")
-_LOOSE_RULES: tuple[tuple[tuple[tuple[str, str], ...], bool], ...] = (
-    ((_MU, _GI, _SI, _EV_DAY), True),  # both names garbled, same event
-    ((_S, _GI, _EV_DAY, _B_DECADE), True),
-    ((_S, _SN, _EV_YM, _B_YEAR), True),  # given name garbled
-    ((_S, _GN, _EV_YM, _B_YEAR), True),  # surname garbled
-    ((_S, _GI, _SI, _EV_DAY), True),
-    ((_S, ("sn1_fx", "sn2_fx"), _EV_DAY), True),  # swapped or dropped, given name garbled
-    ((_S, _SN, _EV_DAY), True),
-    ((_S, _GN, _EV_DAY), True),
-    ((_S, ("sn1_fx", "sn2_fx"), ("sn2_fx", "sn1_fx")), True),  # both swapped
-    ((_S, ("gn2_ph", "gn1_fx"), _SN), True),  # first given name dropped
-    ((_MU, _GI, _SI, _EV_YM), True),
-    ((_S, _GI, _SI, _EV_YM, _B_DECADE), True),
-    ((_S, _GN, _EV_YM, _B_DECADE), True),
-    ((_S, ("gn2_ph", "gn1_fx"), ("sn1_fx", "sn2_fx")), True),  # given and surname moved
-    ((_S, _GI, _SI, _B_YEAR), True),
-    ((_S, _GN, _SI, _EV_YM), True),  # a typo in the surname
-    ((_S, _SN, _GI, _EV_YM), True),  # a typo in the given name
-    ((_MU, _GN, _EV_YM), True),
-    ((_S, _SN, _EV_YM, _B_DECADE), True),
-    ((_S, _GN, _B_YEAR), True),
-    ((_S, _GN, ("sn2_fx", "sn2_fx")), True),  # first surname differs
-    ((_MU, _SN, _EV_YM), True),
-    ((_S, _SN, _GI, _B_DECADE), True),
-    ((_S, _GN, _SI, _B_DECADE), True),
-    ((_S, _SN, _B_YEAR), True),
-    ((_S, _GN, _EV_YM), True),
-    ((_S, _SN, _EV_YM), True),
-    ((_S, _SN, _GI), True),
-    ((_S, _GN, _SI), True),
-    ((("b_day", "b_day"),), False),  # birth day alone: state missing or different
-    ((_GN, _SN), True),  # names alone: state missing or different
-)
-# Names alone do not pair records from different municipalities or born years apart: such
-# pairs would score as non-matches, and on common names they are most of the candidates.
-_COMPATIBLE = (
-    "(l.mu IS NULL OR r.mu IS NULL OR l.mu = r.mu)"
-    " AND (l.b_lo IS NULL OR r.b_lo IS NULL"
-    " OR (l.b_lo <= r.b_hi + 730 AND r.b_lo <= l.b_hi + 730))"
-)
-
-
-class PairCounter:
-    """Counts the candidate pairs blocking rules make, exactly, with DuckDB.
-
-    Each count is what Splink would score for the rule: pairs of records (each pair once, the
-    lower ``uid`` on the left; in link mode only pairs across sources) that meet the rule's SQL,
-    compatibility filters included, and none of the rules given as already used (Splink scores
-    a pair once, for the first rule that finds it). DuckDB joins on the equality conditions and
-    counts without materialising the pairs, so a rule on a million records takes seconds.
-
-    Example:
-        >>> with PairCounter(features) as counter:  # doctest: +SKIP
-        ...     counter.count("l.nid = r.nid")
-    """
-
-    def __init__(
-        self,
-        features: pd.DataFrame,
-        *,
-        columns: Sequence[str] | None = None,
-        link: bool = False,
-        threads: int | None = None,
-    ) -> None:
-        import duckdb
-
-        keep = ["uid", *(c for c in (columns or features.columns) if c != "uid")]
-        if link:
-            keep.append("source")
-        frame = features[list(dict.fromkeys(c for c in keep if c in features.columns))]
-        if "uid" not in frame.columns:
-            frame = frame.assign(uid=np.arange(len(frame), dtype=np.int64))
-        self._con = duckdb.connect(":memory:")
-        self._con.execute("SET preserve_insertion_order = false")
-        if threads:
-            self._con.execute(f"SET threads = {int(threads)}")
-        self._con.register("features_frame", frame)
-        self._con.execute("CREATE TABLE features AS SELECT * FROM features_frame")
-        self._con.unregister("features_frame")
-        self._pair = "l.uid < r.uid" + (" AND l.source <> r.source" if link else "")
-
-    def count(self, rule: str, *, excluding: Sequence[str] = ()) -> int:
-        """Pairs meeting ``rule`` (SQL on ``l.`` and ``r.`` columns) and none of ``excluding``."""
-        # The rules are our own SQL (`blocking_rules`), never user input.
-        where = "".join(f" AND NOT coalesce(({sql}), false)" for sql in excluding)
-        join = f"{rule} AND {self._pair}{where}"
-        query = f"SELECT count(*) FROM features AS l JOIN features AS r ON {join}"  # noqa: S608
-        found = self._con.execute(query).fetchone()
-        return int(found[0]) if found else 0
-
-    def close(self) -> None:
-        self._con.close()
-
-    def __enter__(self) -> PairCounter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _directions(joins: Sequence[tuple[str, str]]) -> list[tuple[tuple[str, str], ...]]:
-    """The rule and, when it joins different columns, the rule with the sides swapped.
-
-    Splink scores each pair once, with the lower id on the left, so a rule "left first surname
-    = right second surname" alone would find a swapped surname only in half of the pairs.
-    """
-    forward = tuple(joins)
-    backward = tuple((b, a) for a, b in joins)
-    return [forward] if sorted(forward) == sorted(backward) else [forward, backward]
-
-
-def _rule_sql(joins: Sequence[tuple[str, str]], compatible: bool) -> str:
-    sql = " AND ".join(f"l.{a} = r.{b}" for a, b in joins)
-    return f"{sql} AND {_COMPATIBLE}" if compatible else sql
-
-
-def _columns_of(joins: Sequence[tuple[str, str]], compatible: bool) -> set[str]:
-    found = {column for pair in joins for column in pair}
-    return found | {"mu", "b_lo", "b_hi"} if compatible else found
-
-
-def _key_pairs(features: pd.DataFrame, joins: Sequence[tuple[str, str]]) -> float:
-    """Pairs agreeing on a rule's keys, before its compatibility filter: exact when the rule
-    joins equal columns, else about half the cross pairs (those with the lower id on the left).
-    An upper bound of the rule's pairs, from counts of key values, so cheap."""
-    left = [a for a, _ in joins]
-    right = [b for _, b in joins]
-    a = features[left].dropna().value_counts(sort=False)
-    if left == right:
-        counts = a.to_numpy(dtype=float)
-        return float((counts * (counts - 1) / 2).sum())
-    b = features[right].dropna().set_axis(left, axis=1).value_counts(sort=False)
-    joined = a.to_frame("a").join(b.to_frame("b"), how="inner")
-    return float((joined["a"] * joined["b"]).sum() / 2)
-
-
-def blocking_rules(
-    features: pd.DataFrame | None = None,
-    *,
-    max_pairs_per_record: float = 50.0,
-    min_pairs: float = 1e7,
-    extra_columns: Sequence[str] = (),
-    link: bool = False,
-    threads: int | None = None,
-) -> list[str]:
-    """Candidate pairs: a record pair is scored if it meets any of these rules.
-
-    Names are compared by phonetic key with rare one-typo variants mapped to the common key
-    (``*_fx``), so letter confusions and most typos do not break a block; swapped or dropped
-    surnames are covered by the cross rules. Rules on names also need compatible places and
-    birth dates (same municipality when both are known, births within two years). The core
-    rules are always used. Looser rules (name keys or initials with the event day or month and
-    the birth year or decade, swapped or dropped names, a missing state, extra columns) are
-    added, most useful first, while the candidate pairs stay within ``max_pairs_per_record``
-    times the number of records (at least ``min_pairs``).
-
-    Pairs are counted exactly, compatibility filters included, with `PairCounter`: the budget
-    is what Splink will score, give or take the pairs two rules share (scored once, counted
-    twice, so the count is an upper bound). A rule whose pairs before its filter are more than
-    `_MIN_KEPT_SHARE` of the room left would not fit, and is not counted. On 100,000 records
-    every rule fits (4 to 5 million pairs). On a million, rules on one common name key alone do
-    not, since they grow with the square of the table size, while those adding an event or
-    birth key do; the default budget keeps the scoring of a million records within minutes on
-    two cores (scoring costs about 4 µs a pair there).
-
-    Args:
-        features: the feature frame of `prepare_records`; without it, only the core rules.
-        max_pairs_per_record: the pair budget per record.
-        min_pairs: the least budget, however few the records.
-        extra_columns: further columns, each an exact-match rule after the others.
-        link: count only pairs across sources (``source``), as linking scores.
-        threads: DuckDB threads for counting (None: all cores).
-    """
-    rules = [_rule_sql(joins, compatible) for joins, compatible in _CORE_RULES]
-    if features is None:
-        return rules
-    budget = max(min_pairs, max_pairs_per_record * len(features))
-    chosen = _rules_within_budget(
-        features, budget, extra_columns=extra_columns, link=link, threads=threads
-    )
-    return [sql for sql, _ in chosen]
-
-
-# A rule's compatibility filter keeps at least this share of the pairs agreeing on its keys (a
-# quarter on a million hard records; more on rules with an event or birth key).
-_MIN_KEPT_SHARE = 0.2
-
-
-def _rules_within_budget(
-    features: pd.DataFrame,
-    budget: float,
-    *,
-    extra_columns: Sequence[str] = (),
-    link: bool = False,
-    threads: int | None = None,
-) -> list[tuple[str, int]]:
-    """The rules of `blocking_rules` with the pairs each was charged (its exact count)."""
-    loose = list(_LOOSE_RULES) + [(((c, c),), False) for c in extra_columns]
-    needed = {"uid"}
-    for joins, compatible in [*_CORE_RULES, *loose]:
-        needed |= _columns_of(joins, compatible)  # type: ignore[arg-type]
-    chosen: list[tuple[str, int]] = []
-    with PairCounter(features, columns=sorted(needed), link=link, threads=threads) as counter:
-        for joins, compatible in _CORE_RULES:
-            sql = _rule_sql(joins, compatible)
-            chosen.append((sql, counter.count(sql)))
-        used = sum(pairs for _, pairs in chosen)
-        for joins, compatible in loose:
-            found: list[tuple[str, int]] = []
-            for each in _directions(joins):
-                room = budget - used - sum(pairs for _, pairs in found)
-                if _key_pairs(features, each) * _MIN_KEPT_SHARE > room:
-                    break
-                sql = _rule_sql(each, compatible)
-                found.append((sql, counter.count(sql)))
-            else:
-                spent = sum(pairs for _, pairs in found)
-                if used + spent <= budget:
-                    chosen += found
-                    used += spent
-    return chosen
-
-
-def training_rules() -> list[BlockingRuleCreator | str]:
-    """Blocking rules for EM sessions; each leaves some comparisons free to be estimated."""
-    return [
-        block_on("nid"),
-        block_on("gn1_ph", "sn1_ph", "b_lo"),
     ]
 
 

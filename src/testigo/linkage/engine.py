@@ -34,8 +34,9 @@ import pandas as pd
 from testigo.domain.national_ids import VENEZUELA, NationalIdFormat
 from testigo.domain.places import Gazetteer
 
+from .blocking import CandidatePairs, blocking_rules, rule_columns, training_rules
 from .clustering import cluster_pairs, review_queue
-from .comparisons import blocking_rules, comparisons, exclusive_fields, training_rules
+from .comparisons import comparisons, exclusive_fields
 from .prepare import PreparedRecords, prepare_records
 from .schema import InputProblem, LinkInputError, validate_records
 
@@ -52,6 +53,8 @@ __all__ = [
 ProgressCallback = Callable[[str, float], None]
 
 Backend = Literal["duckdb", "spark"]
+# The candidate pairs made by our own blocking, in the linker's DuckDB database.
+_BLOCKED = "testigo_blocked_pairs"
 _MEMORY = re.compile(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B")
 
 
@@ -66,8 +69,9 @@ class LinkSettings:
         match_threshold: pairs at or above this probability are merged automatically.
         review_threshold: pairs from here up to ``match_threshold`` go to human review.
         extra_columns: further text columns to compare generically (exact, Jaro-Winkler).
-        max_pairs_per_record: budget of candidate pairs per record, counted exactly, for the
-            looser blocking rules (see `blocking_rules`); at least ten million in all.
+        max_pairs_per_record: budget of candidate pairs per record for the looser blocking
+            rules, each rule's pairs counted with its filters (see `blocking_rules`); at least
+            ten million in all.
         conflict_override: a pair at least this probable joins two records even when they hold
             different identity numbers or birth days; below it, such records are kept apart.
         u_max_pairs: random pairs sampled to estimate u probabilities.
@@ -85,7 +89,7 @@ class LinkSettings:
     match_threshold: float = 0.3
     review_threshold: float = 0.05
     extra_columns: tuple[str, ...] = ()
-    max_pairs_per_record: float = 50.0
+    max_pairs_per_record: float = 100.0
     conflict_override: float = 0.99
     u_max_pairs: float = 5e6
     em_max_pairs: float | None = 2e6
@@ -252,25 +256,22 @@ class RecordLinker:
         self._labels = _labels_frame(None)
         self._notes: list[str] = []
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._con: Any = None
+        self._input_tables: list[str] = []
+        self._candidates: int | None = None
         self._linker = self._make_linker(features, model, spark)
         self._trained = model is not None
 
     # -- construction ------------------------------------------------------------------------
 
-    def _settings_creator(self) -> Any:
+    def _settings_creator(self, rules: list[str]) -> Any:
         from splink import SettingsCreator
 
         return SettingsCreator(
             link_type="link_only" if self.settings.link_type == "link" else "dedupe_only",
             unique_id_column_name="uid",
             comparisons=comparisons(self.settings.extra_columns),
-            blocking_rules_to_generate_predictions=blocking_rules(
-                self.prepared.features,
-                max_pairs_per_record=self.settings.max_pairs_per_record,
-                extra_columns=self.settings.extra_columns,
-                link=self.settings.link_type == "link",
-                threads=self.settings.threads,
-            ),
+            blocking_rules_to_generate_predictions=rules,
             retain_matching_columns=False,
             retain_intermediate_calculation_columns=True,
             max_iterations=20,
@@ -299,11 +300,40 @@ class RecordLinker:
             inputs: Any = tables
         else:
             inputs = db_api.register(self._input_table(db_api, frame), table_name="records")
+        rules = self._block(features)
         with _quiet_splink():
-            linker = Linker(inputs, self._settings_creator(), log_level=None)
+            linker = Linker(inputs, self._settings_creator(rules), log_level=None)
         if model is not None:
             _apply_model(linker, model)
         return linker
+
+    @property
+    def _own_blocking(self) -> bool:
+        """Whether the candidate pairs are made here (DuckDB, deduplication) or by Splink."""
+        return self.settings.backend == "duckdb" and self.settings.link_type == "dedupe"
+
+    def _block(self, features: pd.DataFrame) -> list[str]:
+        """Choose the blocking rules; with our own blocking, also make the candidate pairs
+        (`_BLOCKED`) in the linker's database."""
+        started = time.perf_counter()
+        options: dict[str, Any] = {
+            "max_pairs_per_record": self.settings.max_pairs_per_record,
+            "extra_columns": self.settings.extra_columns,
+        }
+        if not self._own_blocking:
+            rules = blocking_rules(
+                features,
+                link=self.settings.link_type == "link",
+                threads=self.settings.threads,
+                **options,
+            )
+        else:
+            columns = rule_columns(self.settings.extra_columns)
+            with CandidatePairs(features, columns=columns, connection=self._con) as pairs:
+                rules = blocking_rules(features, pairs=pairs, **options)
+                self._candidates = pairs.merge(_BLOCKED)
+        self._timings["block"] = time.perf_counter() - started
+        return rules
 
     def _input_table(self, db_api: Any, frame: pd.DataFrame) -> Any:
         """The records as the backend should hold them.
@@ -311,10 +341,16 @@ class RecordLinker:
         Spark keeps a DataFrame made from pandas as a local relation inside every query plan
         that reads it, and its optimiser copies all the rows on the driver for each reference:
         with forty blocking rules, 100,000 records already exhaust a 12 GB heap. A local
-        checkpoint turns the records into an ordinary cached table.
+        checkpoint turns the records into an ordinary cached table. DuckDB reads a registered
+        pandas frame anew, converting its text columns, in every query; it gets a table.
         """
         if self.settings.backend != "spark":
-            return frame
+            name = f"testigo_records_{len(self._input_tables)}"
+            self._con.register(f"{name}_frame", frame)
+            self._con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")  # noqa: S608
+            self._con.unregister(f"{name}_frame")
+            self._input_tables.append(name)
+            return name
         table = db_api.spark.createDataFrame(db_api._clean_pandas_df(frame))
         return table.localCheckpoint(eager=True)
 
@@ -329,7 +365,7 @@ class RecordLinker:
         import duckdb
         from splink import DuckDBAPI
 
-        con = duckdb.connect(":memory:")
+        con = self._con = duckdb.connect(":memory:")
         self._tmp = tempfile.TemporaryDirectory(prefix="testigo-linkage-")
         con.execute(f"SET temp_directory = '{self._tmp.name}'")
         con.execute("SET preserve_insertion_order = false")
@@ -456,6 +492,9 @@ class RecordLinker:
         started = time.perf_counter()
         self._progress("predict", 0.0)
         with _quiet_splink():
+            if self._own_blocking:
+                blocked = self._linker._db_api.register(_BLOCKED)
+                self._linker.table_management.register_blocked_pairs_for_predict(blocked)
             scored = self._linker.inference.predict(
                 threshold_match_probability=self.settings.review_threshold,
                 warning_mode="never",
@@ -473,6 +512,9 @@ class RecordLinker:
 
     def blocked_pairs(self) -> pd.DataFrame:
         """Every candidate pair the blocking rules produce (``uid_l``, ``uid_r``), unscored."""
+        if self._own_blocking:
+            query = f"SELECT join_key_l AS uid_l, join_key_r AS uid_r FROM {_BLOCKED}"  # noqa: S608
+            return self._con.execute(query).df().astype(np.int64)
         with _quiet_splink():
             blocked = self._linker.inference.compute_blocked_pairs_for_predict()
             frame = blocked.as_pandas_dataframe()
@@ -567,6 +609,7 @@ class RecordLinker:
             stats={
                 "records": n,
                 "persons": int(clusters.max()) + 1 if n else 0,
+                "candidate_pairs": self._candidates,
                 "pairs_scored": len(pairs),
                 "pairs_merged": merged,
                 "pairs_to_review": len(review),

@@ -15,6 +15,8 @@ Feature columns (all nullable):
   ``sn2_fx`` (phonetic keys with rare one-typo variants mapped to the common key, for blocking);
 * ``sex`` ("M"/"F");
 * ``nid`` (digits) and ``nid_prefix`` ("V", "E" or null when the list left it out);
+  ``nid_hd``/``nid_tl`` (its first and last four digits, for numbers of six digits or more: a
+  typo leaves one of them whole, for blocking);
 * birth: ``b_lo``/``b_hi`` (first and last possible day, as days since 1970-01-01),
   ``b_prec`` ("D" day, "M" month, "Y" year, "R" range, "A" derived from an age at the event),
   ``b_y``/``b_m``/``b_d`` and ``b_day`` (for a day-precise date), ``b_year`` (the year when the
@@ -68,7 +70,7 @@ __all__ = ["FEATURE_COLUMNS", "PreparedRecords", "prepare_records"]
 FEATURE_COLUMNS = (
     "gn", "gn1", "gn2", "gn1_ph", "gn2_ph", "gn1_i",
     "sn", "sn1", "sn2", "sn1_ph", "sn2_ph", "sn_any_ph", "sn1_i", "gn1_fx", "sn1_fx", "sn2_fx",
-    "sex", "nid", "nid_prefix",
+    "sex", "nid", "nid_prefix", "nid_hd", "nid_tl",
     "b_lo", "b_hi", "b_prec", "b_y", "b_m", "b_d", "b_year", "b_decade", "b_day",
     "ev_lo", "ev_hi", "ev_day", "ev_ym",
     "st", "mu",
@@ -521,6 +523,8 @@ def prepare_records(
     good = ids.where(~bad_ids.astype(bool), None)
     out["nid"] = good.map(lambda v: v[0] if isinstance(v, tuple) else None).to_numpy()
     out["nid_prefix"] = good.map(lambda v: v[1] if isinstance(v, tuple) else None).to_numpy()
+    out["nid_hd"] = [v[:4] if v is not None and len(v) >= 6 else None for v in out["nid"]]
+    out["nid_tl"] = [v[-4:] if v is not None and len(v) >= 6 else None for v in out["nid"]]
 
     infos: dict[str, pd.Series] = {}
     for column in ("birth_date", "event_date"):
