@@ -10,7 +10,11 @@ training, scoring, clustering and writing ``record_id,person_id``.
 Reported per run: pairwise precision, recall and F1 at the method's threshold (ours: its
 default; plain Splink: the best of a sweep, chosen with the truth, which flatters the anchor),
 F1 at our best threshold too, the share of plain Splink's F1 error removed, wall and CPU
-seconds, and peak memory. ``--completeness`` adds the blocking pair completeness of our rules.
+seconds, and peak memory. ``--completeness`` adds the blocking pair completeness of our rules:
+the share of true pairs among the candidate pairs, directly and through chains of true candidate
+pairs, and the share of true pairs the blocking leaves out that the trained model would score as
+matches (what blocking costs in recall, before clustering recovers some of it through chains).
+``--pairs-per-record`` sets the blocking budget (default: the engine's).
 
     .venv/bin/python bench/linkage/bench_linkage.py --sizes 100000,1000000 --kinds demo,hard
     .venv/bin/python bench/linkage/bench_linkage.py --febrl-only
@@ -125,6 +129,7 @@ def worker(dataset: str, method: str, backend: str) -> dict:
             review_threshold=0.05,
             # DuckDB's limit, and the local Spark driver's heap (4 GB when unset).
             memory_limit=os.environ.get("TESTIGO_BENCH_MEMORY_LIMIT"),
+            **_budget(),
         )
         gazetteer = None
         if not febrl:
@@ -183,6 +188,11 @@ def worker(dataset: str, method: str, backend: str) -> dict:
     return result
 
 
+def _budget() -> dict:
+    raw = os.environ.get("TESTIGO_BENCH_PAIRS_PER_RECORD")
+    return {"max_pairs_per_record": float(raw)} if raw else {}
+
+
 def completeness(dataset: str) -> dict:
     """Blocking pair completeness of our rules, and how many pairs they make."""
     from datasets import FEBRL_EXTRA
@@ -200,20 +210,76 @@ def completeness(dataset: str) -> dict:
     settings = LinkSettings(
         link_type="link" if dataset == "febrl4" else "dedupe",
         extra_columns=FEBRL_EXTRA if febrl else (),
+        **_budget(),
     )
-    with RecordLinker(
-        ours.drop(columns=["true_person_key"]), settings=settings, gazetteer=gazetteer
-    ) as linker:
+    truth = ours["true_person_key"]
+    with RecordLinker(ours.drop(columns=["true_person_key"]), settings=settings,
+                      gazetteer=gazetteer) as linker:  # fmt: skip
         blocked = linker.blocked_pairs()
         rules = len(linker._linker._settings_obj._blocking_rules_to_generate_predictions)
-    direct, chained = pair_completeness(blocked["uid_l"], blocked["uid_r"], ours["true_person_key"])
+        timing = {"ours_blocking_seconds": round(linker._timings.get("block", 0.0), 1)}
+        if os.environ.get("TESTIGO_BENCH_SPLINK_BLOCKING") and settings.link_type == "dedupe":
+            # The anchor: Splink's own blocking of the same rules, in the same database.
+            start = time.perf_counter()
+            theirs = linker._linker.inference.compute_blocked_pairs_for_predict()
+            timing["splink_blocking_seconds"] = round(time.perf_counter() - start, 1)
+            count = f"SELECT count(*) FROM {theirs.physical_name}"
+            timing["splink_blocked_pairs"] = linker._con.execute(count).fetchone()[0]
+            theirs.drop_table_from_database_and_remove_from_cache()
+        missed = _missed_true_pairs(blocked, truth, febrl4=dataset == "febrl4")
+        linker.train()
+        linked = _would_link(linker, missed, settings.match_threshold)
+    direct, chained = pair_completeness(blocked["uid_l"], blocked["uid_r"], truth)
+    true_pairs = int((truth.value_counts() * (truth.value_counts() - 1) // 2).sum())
     return {
         "dataset": dataset,
         "blocked_pairs": len(blocked),
         "rules": rules,
         "pair_completeness": round(direct, 5),
         "pair_completeness_chained": round(chained, 5),
+        "missed_true_pairs": len(missed),
+        **timing,
+        "missed_that_would_link": None if linked is None else round(linked / max(true_pairs, 1), 5),
     }
+
+
+def _missed_true_pairs(blocked, truth, febrl4: bool):
+    """True pairs (record positions, lower first) that are not candidate pairs."""
+    import numpy as np
+    import pandas as pd
+
+    codes = pd.DataFrame({"uid": np.arange(len(truth)), "t": pd.factorize(truth)[0]})
+    pairs = codes.merge(codes, on="t", suffixes=("_l", "_r"))
+    pairs = pairs[pairs["uid_l"] < pairs["uid_r"]]
+    if febrl4:  # linking: only pairs across the two files are candidates
+        half = len(truth) // 2
+        pairs = pairs[(pairs["uid_l"] < half) & (pairs["uid_r"] >= half)]
+
+    def packed(left, right):
+        return left.to_numpy(np.int64) * (1 << 32) + right.to_numpy(np.int64)
+
+    candidates = packed(blocked["uid_l"], blocked["uid_r"])
+    found = np.isin(packed(pairs["uid_l"], pairs["uid_r"]), candidates)
+    return pairs.loc[~found, ["uid_l", "uid_r"]]
+
+
+def _would_link(linker, missed, threshold: float) -> int | None:
+    """How many of the missed pairs the trained model scores at or above ``threshold`` (None
+    when linking across files, where Splink names records by table)."""
+    import pandas as pd
+
+    if linker.settings.link_type == "link":
+        return None
+    if missed.empty:
+        return 0
+    splink = linker._linker
+    table = pd.DataFrame({"match_key": 0, "join_key_l": missed["uid_l"].to_numpy(),
+                          "join_key_r": missed["uid_r"].to_numpy()})  # fmt: skip
+    splink.table_management.register_blocked_pairs_for_predict(
+        splink._db_api.register(table, table_name="bench_missed_pairs")
+    )
+    scored = splink.inference.predict(warning_mode="never").as_pandas_dataframe()
+    return int((scored["match_probability"] >= threshold).sum())
 
 
 def _load_average() -> str:
@@ -279,7 +345,11 @@ def _report(runs: list[dict], blocking: list[dict]) -> str:
         lines.append(
             f"blocking {entry.get('dataset')}: {entry.get('blocked_pairs', 0):,} pairs from "
             f"{entry.get('rules')} rules, pair completeness {entry.get('pair_completeness')} "
-            f"(chained {entry.get('pair_completeness_chained')})"
+            f"(chained {entry.get('pair_completeness_chained')}); missed pairs the model would"
+            f" link: {entry.get('missed_that_would_link')} of the true pairs; blocking took"
+            f" {entry.get('ours_blocking_seconds')} s (Splink's own blocking of the same rules:"
+            f" {entry.get('splink_blocking_seconds', '-')} s,"
+            f" {entry.get('splink_blocked_pairs', '-')} pairs)"
         )
     return "\n".join(lines)
 
@@ -294,6 +364,14 @@ def main() -> None:
     parser.add_argument("--spark", action="store_true", help="run ours with the Spark backend")
     parser.add_argument("--completeness", action="store_true", help="measure pair completeness")
     parser.add_argument(
+        "--splink-blocking",
+        action="store_true",
+        help="with --completeness: also time Splink's own blocking of the same rules",
+    )
+    parser.add_argument(
+        "--pairs-per-record", type=float, help="blocking budget of ours (default: the engine's)"
+    )
+    parser.add_argument(
         "--json",
         default=str(HERE.parents[0] / "out" / "linkage" / "results.jsonl"),
         help="results are appended here, one JSON object per run",
@@ -302,6 +380,10 @@ def main() -> None:
     parser.add_argument("--worker", nargs=3, metavar=("DATASET", "METHOD", "BACKEND"))
     parser.add_argument("--blocking", metavar="DATASET")
     args = parser.parse_args()
+    if args.pairs_per_record:  # read by the worker processes
+        os.environ["TESTIGO_BENCH_PAIRS_PER_RECORD"] = str(args.pairs_per_record)
+    if args.splink_blocking:
+        os.environ["TESTIGO_BENCH_SPLINK_BLOCKING"] = "1"
 
     if args.worker:
         print(json.dumps(worker(*args.worker)))
