@@ -224,7 +224,7 @@ def completeness(dataset: str) -> dict:
             theirs = linker._linker.inference.compute_blocked_pairs_for_predict()
             timing["splink_blocking_seconds"] = round(time.perf_counter() - start, 1)
             count = f"SELECT count(*) FROM {theirs.physical_name}"
-            timing["splink_blocked_pairs"] = linker._con.execute(count).fetchone()[0]
+            timing["splink_blocked_pairs"] = linker._con.execute(count).fetchall()[0][0]
             theirs.drop_table_from_database_and_remove_from_cache()
         missed = _missed_true_pairs(blocked, truth, febrl4=dataset == "febrl4")
         linker.train()

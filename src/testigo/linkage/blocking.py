@@ -167,8 +167,7 @@ class CandidatePairs:
             f" FROM {self._name} AS l JOIN {self._name} AS r ON {rule} AND {self._pair}"
         )
         self._con.execute(query)
-        found = self._con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
-        count = int(found[0]) if found else 0
+        count = self._count(table)
         self._rules[rule] = (table, count)
         return count
 
@@ -197,8 +196,12 @@ class CandidatePairs:
                 f"INSERT INTO {table} SELECT min(k), p >> 32, p & 4294967295"  # noqa: S608
                 f" FROM ({union}) {where} GROUP BY p"
             )
-        found = self._con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
-        return int(found[0]) if found else 0
+        return self._count(table)
+
+    def _count(self, table: str) -> int:
+        # fetchall, not fetchone: the connection may be Splink's, which must find no
+        # unfinished result on it.
+        return int(self._con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])  # noqa: S608
 
     def close(self) -> None:
         """Drop the tables made here (and the connection, when it is our own)."""
