@@ -209,3 +209,17 @@ def test_the_memory_limit_is_written_as_spark_writes_it():
         "512m",
         "2g",
     ]
+
+
+def test_duckdb_memory_is_bounded_by_default_and_settable():
+    frame = pd.DataFrame([{"record_id": "a", "given_names": "Ana", "family_names": "Gil"}])
+
+    def limit_of(linker: RecordLinker) -> str:
+        return linker._con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    with RecordLinker(frame) as linker:
+        value, unit = limit_of(linker).split()
+    assert unit in ("MiB", "GiB")
+    assert float(value) * (1 if unit == "MiB" else 1024) <= 3072
+    with RecordLinker(frame, settings=LinkSettings(memory_limit="1GB")) as linker:
+        assert limit_of(linker).startswith("953")  # 1 GB in MiB

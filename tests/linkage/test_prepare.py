@@ -139,3 +139,14 @@ def test_without_a_gazetteer_places_compare_as_folded_text():
         record(given_names="A", state="Edo. Mérida"), record(given_names="B", state="MERIDA")
     )
     assert f.st.tolist() == ["merida", "merida"]
+
+
+def test_day_precise_event_dates_have_a_week_for_blocking():
+    days = features_of(
+        record(given_names="Ana", event_date="2024-08-01"),
+        record(given_names="Ana", event_date="2024-08-05"),
+        record(given_names="Ana", event_date="2024-08-09"),
+        record(given_names="Ana", event_date="2024-08"),
+    )["ev_wk"].tolist()
+    assert days[0] == days[1] != days[2]  # weeks run Thursday to Wednesday
+    assert pd.isna(days[3])

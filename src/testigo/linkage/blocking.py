@@ -52,6 +52,7 @@ _X21 = ("sn2_fx", "sn1_fx")
 _G21 = ("gn2_ph", "gn1_fx")  # the first given name dropped
 _EV_DAY = ("ev_day", "ev_day")
 _EV_YM = ("ev_ym", "ev_ym")
+_EV_WEEK = ("ev_wk", "ev_wk")
 _B_YEAR = ("b_year", "b_year")
 _B_DECADE = ("b_decade", "b_decade")
 # Looser rules, most useful first: chosen greedily by the true pairs the rules before them miss,
@@ -85,9 +86,10 @@ _LOOSE_RULES: tuple[Rule, ...] = (
     ((_S, _GN, ("sn2_fx", "sn2_fx")), True),  # first surname differs
     ((_MU, _SN, _EV_YM), True),
     ((_S, _GI, _EV_DAY, _B_DECADE), True),
+    ((_S, _GN, _EV_WEEK), True),  # event dates a few days apart
     ((_S, _SN, _GI, _B_DECADE), True),
-    ((_S, _GN, _SI, _B_DECADE), True),
     ((_S, _SN, _B_YEAR), True),
+    ((_S, _GN, _SI, _B_DECADE), True),
     ((_S, _GN, _EV_YM), True),
     ((_S, _SN, _EV_YM), True),
     ((_S, _SN, _GI), True),
@@ -265,7 +267,7 @@ def rule_columns(extra_columns: Sequence[str] = ()) -> list[str]:
 def blocking_rules(
     features: pd.DataFrame | None = None,
     *,
-    max_pairs_per_record: float = 100.0,
+    max_pairs_per_record: float = 250.0,
     min_pairs: float = 1e7,
     extra_columns: Sequence[str] = (),
     link: bool = False,

@@ -21,8 +21,8 @@ Feature columns (all nullable):
   ``b_prec`` ("D" day, "M" month, "Y" year, "R" range, "A" derived from an age at the event),
   ``b_y``/``b_m``/``b_d`` and ``b_day`` (for a day-precise date), ``b_year`` (the year when the
   interval lies in one calendar year), ``b_decade`` (1985 -> 198, when it lies in one decade);
-* event: ``ev_lo``/``ev_hi`` (days), ``ev_day`` (the day, for a day-precise date), ``ev_ym``
-  ("2024-08" when within one month);
+* event: ``ev_lo``/``ev_hi`` (days), ``ev_day`` (the day, for a day-precise date), ``ev_wk``
+  (its week: days since 1970-01-01 // 7), ``ev_ym`` ("2024-08" when within one month);
 * place: ``st`` (state code or folded name) and ``mu`` (municipality code or "state|name").
 
 Name fields: when ``family_names`` is blank and ``given_names`` holds three or more name units
@@ -72,7 +72,7 @@ FEATURE_COLUMNS = (
     "sn", "sn1", "sn2", "sn1_ph", "sn2_ph", "sn_any_ph", "sn1_i", "gn1_fx", "sn1_fx", "sn2_fx",
     "sex", "nid", "nid_prefix", "nid_hd", "nid_tl",
     "b_lo", "b_hi", "b_prec", "b_y", "b_m", "b_d", "b_year", "b_decade", "b_day",
-    "ev_lo", "ev_hi", "ev_day", "ev_ym",
+    "ev_lo", "ev_hi", "ev_day", "ev_wk", "ev_ym",
     "st", "mu",
 )  # fmt: skip
 
@@ -564,6 +564,7 @@ def prepare_records(
 
     _spread(out, event, ("ev_lo", "ev_hi", "_ev_prec"))
     out["ev_day"] = out["ev_lo"].where((out["_ev_prec"] == "D").to_numpy())
+    out["ev_wk"] = out["ev_day"] // 7
     ev_year, ev_month, _ = _ymd(out["ev_lo"])
     ev_end_year, ev_end_month, _ = _ymd(out["ev_hi"])
     one_month = (ev_year == ev_end_year) & (ev_month == ev_end_month)
@@ -581,7 +582,7 @@ def prepare_records(
         InputProblem(row=position + 1, column=column, value=str(value), reason=reason)
         for position, column, value, reason in sorted(raw_problems)[:_MAX_PROBLEMS]
     ]
-    for column in ("b_lo", "b_hi", "ev_lo", "ev_hi", "ev_day"):
+    for column in ("b_lo", "b_hi", "ev_lo", "ev_hi", "ev_day", "ev_wk"):
         out[column] = out[column].astype("Int64")
     return PreparedRecords(out, problems_out, len(raw_problems))
 
