@@ -131,6 +131,7 @@ class CandidatePairs:
         columns: Sequence[str] | None = None,
         link: bool = False,
         threads: int | None = None,
+        memory_limit: str | None = None,
         connection: Any = None,
     ) -> None:
         import duckdb
@@ -147,6 +148,8 @@ class CandidatePairs:
             self._con.execute("SET preserve_insertion_order = false")
             if threads:
                 self._con.execute(f"SET threads = {int(threads)}")
+            if memory_limit:
+                self._con.execute(f"SET memory_limit = '{memory_limit}'")
         self._name = f"testigo_blocking_{uuid.uuid4().hex[:8]}"
         self._con.register(f"{self._name}_frame", frame)
         self._con.execute(f"CREATE TABLE {self._name} AS SELECT * FROM {self._name}_frame")  # noqa: S608
@@ -272,6 +275,7 @@ def blocking_rules(
     extra_columns: Sequence[str] = (),
     link: bool = False,
     threads: int | None = None,
+    memory_limit: str | None = None,
     pairs: CandidatePairs | None = None,
 ) -> list[str]:
     """Candidate pairs: a record pair is scored if it meets any of these rules.
@@ -300,6 +304,7 @@ def blocking_rules(
         extra_columns: further columns, each an exact-match rule after the others.
         link: count only pairs across sources (``source``), as linking scores.
         threads: DuckDB threads (None: all cores).
+        memory_limit: DuckDB's memory limit, e.g. "3GB" (None: DuckDB's default).
         pairs: where to make the pairs (they stay there, ready to `CandidatePairs.merge`);
             without it, a private one is used and dropped.
     """
@@ -310,7 +315,9 @@ def blocking_rules(
     if pairs is not None:
         return _rules_within_budget(features, budget, pairs, extra_columns=extra_columns)
     columns = rule_columns(extra_columns)
-    with CandidatePairs(features, columns=columns, link=link, threads=threads) as own:
+    with CandidatePairs(
+        features, columns=columns, link=link, threads=threads, memory_limit=memory_limit
+    ) as own:
         return _rules_within_budget(features, budget, own, extra_columns=extra_columns)
 
 

@@ -326,6 +326,7 @@ class RecordLinker:
                 features,
                 link=self.settings.link_type == "link",
                 threads=self.settings.threads,
+                memory_limit=_duckdb_memory_limit(),
                 **options,
             )
         else:
