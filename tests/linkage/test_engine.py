@@ -223,3 +223,17 @@ def test_duckdb_memory_is_bounded_by_default_and_settable():
     assert float(value) * (1 if unit == "MiB" else 1024) <= 3072
     with RecordLinker(frame, settings=LinkSettings(memory_limit="1GB")) as linker:
         assert limit_of(linker).startswith("953")  # 1 GB in MiB
+
+
+def test_progress_goes_through_every_stage_in_order(hard_frame, gazetteer):
+    seen: list[tuple[str, float]] = []
+    link_records(
+        hard_frame.head(400).drop(columns=["true_person_key"]),
+        settings=FAST,
+        gazetteer=gazetteer,
+        progress=lambda stage, done: seen.append((stage, done)),
+    )
+    stages = list(dict.fromkeys(stage for stage, _ in seen))
+    assert stages == ["prepare", "block", "train", "predict", "cluster"]
+    blocking = [done for stage, done in seen if stage == "block"]
+    assert blocking == sorted(blocking) and blocking[-1] == 1.0 and len(blocking) > 10

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -277,6 +277,7 @@ def blocking_rules(
     threads: int | None = None,
     memory_limit: str | None = None,
     pairs: CandidatePairs | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> list[str]:
     """Candidate pairs: a record pair is scored if it meets any of these rules.
 
@@ -312,25 +313,31 @@ def blocking_rules(
     if features is None:
         return rules
     budget = max(min_pairs, max_pairs_per_record * len(features))
+    report = progress or (lambda done: None)
     if pairs is not None:
-        return _rules_within_budget(features, budget, pairs, extra_columns=extra_columns)
+        return _rules_within_budget(features, budget, pairs, extra_columns, report)
     columns = rule_columns(extra_columns)
     with CandidatePairs(
         features, columns=columns, link=link, threads=threads, memory_limit=memory_limit
     ) as own:
-        return _rules_within_budget(features, budget, own, extra_columns=extra_columns)
+        return _rules_within_budget(features, budget, own, extra_columns, report)
 
 
 def _rules_within_budget(
     features: pd.DataFrame,
     budget: float,
     pairs: CandidatePairs,
-    *,
-    extra_columns: Sequence[str] = (),
+    extra_columns: Sequence[str],
+    progress: Callable[[float], None],
 ) -> list[str]:
     loose = list(_LOOSE_RULES) + [(((c, c),), False) for c in extra_columns]
-    used = sum(pairs.add(_rule_sql(joins, compatible)) for joins, compatible in _CORE_RULES)
-    for joins, compatible in loose:
+    total = len(_CORE_RULES) + len(loose)
+    used = 0
+    for i, (joins, compatible) in enumerate(_CORE_RULES):
+        used += pairs.add(_rule_sql(joins, compatible))
+        progress((i + 1) / total)
+    for i, (joins, compatible) in enumerate(loose, start=len(_CORE_RULES) + 1):
+        progress(i / total)
         found: list[tuple[str, int]] = []
         for each in _directions(joins):
             room = budget - used - sum(count for _, count in found)

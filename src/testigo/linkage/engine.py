@@ -49,7 +49,8 @@ __all__ = [
     "settings_to_json",
 ]
 
-#: Called with a stage name ("prepare", "train", "predict", "cluster") and a fraction done.
+#: Called with a stage name ("prepare", "block", "train", "predict", "cluster") and a fraction
+#: done.
 ProgressCallback = Callable[[str, float], None]
 
 Backend = Literal["duckdb", "spark"]
@@ -317,9 +318,12 @@ class RecordLinker:
         """Choose the blocking rules; with our own blocking, also make the candidate pairs
         (`_BLOCKED`) in the linker's database."""
         started = time.perf_counter()
+        self._progress("block", 0.0)
         options: dict[str, Any] = {
             "max_pairs_per_record": self.settings.max_pairs_per_record,
             "extra_columns": self.settings.extra_columns,
+            # Choosing and making the rules' pairs is most of it; merging them the rest.
+            "progress": lambda done: self._progress("block", 0.8 * done),
         }
         if not self._own_blocking:
             rules = blocking_rules(
@@ -335,6 +339,7 @@ class RecordLinker:
                 rules = blocking_rules(features, pairs=pairs, **options)
                 self._candidates = pairs.merge(_BLOCKED)
         self._timings["block"] = time.perf_counter() - started
+        self._progress("block", 1.0)
         return rules
 
     def _input_table(self, db_api: Any, frame: pd.DataFrame) -> Any:

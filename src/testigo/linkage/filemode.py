@@ -26,9 +26,9 @@ from .schema import InputProblem, LinkInputError
 
 __all__ = ["LinkReport", "link_csv", "read_records_csv"]
 
-# Share of the progress bar given to each stage (training dominates small runs, prediction
-# large ones).
-_STAGE_WEIGHTS = {"prepare": 15, "train": 35, "predict": 40, "cluster": 10}
+# Share of the progress bar given to each stage (training dominates small runs, blocking and
+# prediction large ones).
+_STAGE_WEIGHTS = {"prepare": 10, "block": 20, "train": 25, "predict": 35, "cluster": 10}
 
 
 @dataclass(frozen=True)
