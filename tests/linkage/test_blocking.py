@@ -65,6 +65,12 @@ def test_merged_pairs_are_distinct_and_keep_the_first_rule_that_found_them():
     assert all(a < b for a, b in found)
 
 
+def test_merging_no_rules_makes_an_empty_table():
+    with CandidatePairs(_namesakes()) as pairs:
+        assert pairs.merge("blocked") == 0
+        assert pairs._con.execute("SELECT count(*) FROM blocked").fetchall() == [(0,)]
+
+
 def test_in_link_mode_only_pairs_across_sources_are_made():
     features = features_of(
         *(record(given_names="Ana", family_names="Gil", state="Lara", source=s) for s in "AABBB")

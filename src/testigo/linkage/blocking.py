@@ -188,6 +188,8 @@ class CandidatePairs:
             f"CREATE OR REPLACE TABLE {table}"
             " (match_key INTEGER, join_key_l INTEGER, join_key_r INTEGER)"
         )
+        if not self._rules:
+            return 0
         made = sum(count for _, count in self._rules.values())
         passes = max(1, math.ceil(made / _PAIRS_PER_PASS))
         union = " UNION ALL ".join(
