@@ -119,6 +119,8 @@ class CandidatePairs:
     on the left (in link mode only pairs across sources), meeting the rule's SQL with its
     compatibility filters. `add` makes and counts them; `merge` keeps each pair once, with the
     first rule that found it as ``match_key`` (Splink's meaning), in the table Splink scores.
+    Made from a feature frame, it copies the columns it needs into a DuckDB of its own;
+    `over_table` reads a table already in the linker's database.
 
     Example:
         >>> with CandidatePairs(features) as pairs:  # doctest: +SKIP
@@ -133,7 +135,6 @@ class CandidatePairs:
         link: bool = False,
         threads: int | None = None,
         memory_limit: str | None = None,
-        connection: Any = None,
     ) -> None:
         import duckdb
 
@@ -143,18 +144,32 @@ class CandidatePairs:
         frame = features[list(dict.fromkeys(c for c in keep if c in features.columns))]
         if "uid" not in frame.columns:
             frame = frame.assign(uid=np.arange(len(frame), dtype=np.int64))
-        self._own = connection is None
-        self._con = duckdb.connect(":memory:") if connection is None else connection
-        if self._own:
-            self._con.execute("SET preserve_insertion_order = false")
-            if threads:
-                self._con.execute(f"SET threads = {int(threads)}")
-            if memory_limit:
-                self._con.execute(f"SET memory_limit = '{memory_limit}'")
-        self._name = f"testigo_blocking_{uuid.uuid4().hex[:8]}"
-        self._con.register(f"{self._name}_frame", frame)
-        self._con.execute(f"CREATE TABLE {self._name} AS SELECT * FROM {self._name}_frame")  # noqa: S608
-        self._con.unregister(f"{self._name}_frame")
+        con = duckdb.connect(":memory:")
+        con.execute("SET preserve_insertion_order = false")
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        name = f"testigo_blocking_{uuid.uuid4().hex[:8]}"
+        con.register(f"{name}_frame", frame)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_frame")  # noqa: S608
+        con.unregister(f"{name}_frame")
+        self._start(con, name, link=link, own_connection=True, own_table=True)
+
+    @classmethod
+    def over_table(cls, connection: Any, table: str, *, link: bool = False) -> CandidatePairs:
+        """Pairs of the records already in ``table`` (``uid`` and the rules' columns, e.g. the
+        linker's records), read where they are rather than copied."""
+        pairs = cls.__new__(cls)
+        pairs._start(connection, table, link=link, own_connection=False, own_table=False)
+        return pairs
+
+    def _start(
+        self, con: Any, table: str, *, link: bool, own_connection: bool, own_table: bool
+    ) -> None:
+        self._con = con
+        self._name = table
+        self._own, self._own_table = own_connection, own_table
         self._pair = "l.uid < r.uid" + (" AND l.source <> r.source" if link else "")
         self._rules: dict[str, tuple[str, int]] = {}
 
@@ -165,7 +180,7 @@ class CandidatePairs:
 
     def add(self, rule: str) -> int:
         """Make the pairs meeting ``rule`` (SQL on ``l.`` and ``r.`` columns); their count."""
-        table = f"{self._name}_r{len(self._rules)}_{uuid.uuid4().hex[:4]}"
+        table = f"testigo_rule_{len(self._rules)}_{uuid.uuid4().hex[:8]}"
         # The rules are our own SQL (`blocking_rules`), never user input. A pair is packed
         # into one integer (left uid in the high half), which keeps merging cheap.
         query = (
@@ -215,7 +230,8 @@ class CandidatePairs:
         """Drop the tables made here (and the connection, when it is our own)."""
         for rule in list(self._rules):
             self.drop(rule)
-        self._con.execute(f"DROP TABLE IF EXISTS {self._name}")
+        if self._own_table:
+            self._con.execute(f"DROP TABLE IF EXISTS {self._name}")
         if self._own:
             self._con.close()
 
@@ -262,7 +278,7 @@ def _key_pairs(features: pd.DataFrame, joins: Sequence[Join]) -> float:
     return float((joined["a"] * joined["b"]).sum() / 2)
 
 
-def rule_columns(extra_columns: Sequence[str] = ()) -> list[str]:
+def _rule_columns(extra_columns: Sequence[str] = ()) -> list[str]:
     """The feature columns blocking reads."""
     needed = {"uid", *extra_columns}
     for joins, compatible in [*_CORE_RULES, *_LOOSE_RULES]:
@@ -320,7 +336,7 @@ def blocking_rules(
     report = progress or (lambda done: None)
     if pairs is not None:
         return _rules_within_budget(features, budget, pairs, extra_columns, report)
-    columns = rule_columns(extra_columns)
+    columns = _rule_columns(extra_columns)
     with CandidatePairs(
         features, columns=columns, link=link, threads=threads, memory_limit=memory_limit
     ) as own:

@@ -34,7 +34,7 @@ import pandas as pd
 from testigo.domain.national_ids import VENEZUELA, NationalIdFormat
 from testigo.domain.places import Gazetteer
 
-from .blocking import CandidatePairs, blocking_rules, rule_columns, training_rules
+from .blocking import CandidatePairs, blocking_rules, training_rules
 from .clustering import cluster_pairs, review_queue
 from .comparisons import comparisons, exclusive_fields
 from .prepare import PreparedRecords, prepare_records
@@ -334,8 +334,8 @@ class RecordLinker:
                 **options,
             )
         else:
-            columns = rule_columns(self.settings.extra_columns)
-            with CandidatePairs(features, columns=columns, connection=self._con) as pairs:
+            # The records table `_input_table` made holds every column the rules read.
+            with CandidatePairs.over_table(self._con, self._input_tables[0]) as pairs:
                 rules = blocking_rules(features, pairs=pairs, **options)
                 self._candidates = pairs.merge(_BLOCKED)
         self._timings["block"] = time.perf_counter() - started
